@@ -1,0 +1,5 @@
+import sys
+
+from mathft.cli import main
+
+sys.exit(main())
