@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,18 +111,23 @@ def _field(obj: Mapping[str, Any], key: str, types: tuple[type, ...], where: str
 
 
 def record_from_json(
-    obj: Any, *, source: str = "<record>", line: int | None = None, default_sample_idx: int = 0
+    obj: Any,
+    *,
+    source: str = "<record>",
+    line: int | None = None,
+    default_sample_idx: int = 0,
+    extract: Callable[[str], str | None] | None = None,
 ) -> CandidateRecord:
     """Validate one decoded JSON object and turn it into a :class:`CandidateRecord`.
-
-    The answer is *not* extracted here (that needs the grader); callers that need it fill ``answer``
-    from ``text`` with ``mathft.grading.extract_answer`` when the line has no ``answer`` key.
 
     Args:
         obj: The decoded JSON value of one line.
         source: File name used in error messages.
         line: 1-based line number used in error messages.
         default_sample_idx: Sample index to use when the line has none (its order within the problem).
+        extract: Answer extractor (e.g. ``mathft.grading.extract_answer``) applied to ``text`` when the
+            line has *no* ``answer`` key. An explicit ``"answer": null`` means "no answer" and is kept:
+            only here is the difference between the two still known.
 
     Raises:
         RecordError: Naming the file, line and field when the object is malformed.
@@ -143,6 +148,8 @@ def record_from_json(
     greedy = _field(obj, "greedy", (bool,), where, required=False)
     correct = _field(obj, "correct", (bool,), where, required=False)
     problem = _field(obj, "problem", (str,), where, required=False)
+    if "answer" not in obj and text is not None and extract is not None:
+        answer = extract(text)
     scores = _field(obj, "scores", (dict,), where, required=False) or {}
     for name, value in scores.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -177,10 +184,17 @@ def record_to_json(record: CandidateRecord) -> dict[str, Any]:
     return out
 
 
-def read_records(path: str | Path) -> Iterator[CandidateRecord]:
+def read_records(
+    path: str | Path, *, extract: Callable[[str], str | None] | None = None
+) -> Iterator[CandidateRecord]:
     """Read candidate records from a JSONL file, validating every line.
 
     Blank lines are skipped. A line without ``sample_idx`` gets its order within its problem.
+
+    Args:
+        path: The JSONL file.
+        extract: Answer extractor for lines that have ``text`` but no ``answer`` key
+            (see :func:`record_from_json`).
 
     Raises:
         RecordError: On the first malformed line, naming the file and line.
@@ -196,7 +210,9 @@ def read_records(path: str | Path) -> Iterator[CandidateRecord]:
             except json.JSONDecodeError as err:
                 raise RecordError(f"{path}:{number}: invalid JSON ({err.msg} at column {err.colno})") from None
             pid = str(obj.get("problem_id")) if isinstance(obj, Mapping) else ""
-            record = record_from_json(obj, source=str(path), line=number, default_sample_idx=seen.get(pid, 0))
+            record = record_from_json(
+                obj, source=str(path), line=number, default_sample_idx=seen.get(pid, 0), extract=extract
+            )
             seen[record.problem_id] = seen.get(record.problem_id, 0) + 1
             yield record
 

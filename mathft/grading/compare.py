@@ -1,0 +1,297 @@
+"""Structural comparison of two parsed answers under the policy of ``docs/grading.md``.
+
+The comparison first reshapes each tree into the form the policy compares (a ``x =`` prefix dropped,
+an inequality in one variable turned into an interval, ``\\pm`` expanded into both signs), then
+dispatches on the shape: unordered collections, ordered tuples and intervals, matrices, relations,
+base-``b`` numerals and scalars. Scalars are decided by, in order: the rounding rule, exact canonical
+arithmetic (:mod:`mathft.grading.exact`), numeric refutation (:mod:`mathft.grading.numeric`) and, only
+when all of these are undecided, the symbolic worker.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+
+from mathft.grading.ast import CONSTANTS, Node, decimal_value, free_symbols, sym
+from mathft.grading.exact import TooBig, Undecided, Undefined, Value, evaluate
+from mathft.grading.numeric import evaluate_at, refutes
+
+__all__ = ["CompareContext", "equivalent", "prepare"]
+
+_MAX_ALTERNATIVES = 8
+_MAX_ITEMS = 64
+_FLIPPED = {">": "<", ">=": "<="}
+
+
+@dataclass
+class CompareContext:
+    """What a comparison needs from its grader.
+
+    Attributes:
+        symbolic: Decides a scalar pair the fast path could not (the worker); False on timeout.
+        symmetric: Apply the rounding rule in both directions (clustering two predictions) instead of
+            only to a decimal prediction against an exact gold.
+    """
+
+    symbolic: Callable[[Node, Node], bool]
+    symmetric: bool = False
+
+
+# -- reshaping ---------------------------------------------------------------------------------
+def _is_variable(node: Node) -> bool:
+    return node.op == "sym" and node.value not in CONSTANTS
+
+
+def _drop_prefix(node: Node) -> Node:
+    """``x = 5`` -> ``5`` (a single variable on one side of a single ``=``; ``5 = x`` too)."""
+    if node.op == "rel" and node.value == ("=",):
+        if _is_variable(node.args[0]):
+            return node.args[1]
+        if _is_variable(node.args[1]):
+            return node.args[0]
+    return node
+
+
+def _excluded_point(node: Node) -> Node:
+    """``x \\ne 2`` -> ``(-oo, 2) U (2, oo)``."""
+    variable, point = node.args if _is_variable(node.args[0]) else node.args[::-1]
+    if not _is_variable(variable) or free_symbols(point):
+        return node
+    minus_oo = Node("neg", (sym("oo"),))
+    return Node("union", (Node("tuple", (minus_oo, point), "()"), Node("tuple", (point, sym("oo")), "()")))
+
+
+def _as_interval(node: Node) -> Node:
+    """``x > 3`` -> ``(3, oo)``, ``1 < x \\le 5`` -> ``(1, 5]``; other relations unchanged."""
+    if node.op == "rel" and node.value == ("!=",):
+        return _excluded_point(node)
+    if node.op != "rel" or not set(node.value) <= {"<", "<=", ">", ">="}:
+        return node
+    operands, relations = list(node.args), list(node.value)
+    if set(relations) <= {">", ">="}:
+        operands.reverse()
+        relations = [_FLIPPED[r] for r in reversed(relations)]
+    elif not set(relations) <= {"<", "<="}:
+        return node
+    variables = [k for k, operand in enumerate(operands) if _is_variable(operand)]
+    if len(variables) != 1 or any(free_symbols(o) for k, o in enumerate(operands) if k != variables[0]):
+        return node
+    k = variables[0]
+    if len(operands) == 2:  # one-sided: x < 3 is -oo < x < 3, 3 < x is 3 < x < oo
+        if k == 0:
+            operands, relations = [Node("neg", (sym("oo"),)), *operands], ["<", *relations]
+        else:
+            operands, relations = [*operands, sym("oo")], [*relations, "<"]
+        k = 1
+    if len(operands) != 3 or k != 1:
+        return node
+    brackets = ("(" if relations[0] == "<" else "[") + (")" if relations[1] == "<" else "]")
+    return Node("tuple", (operands[0], operands[2]), brackets)
+
+
+def _alternatives(node: Node) -> list[Node]:
+    """All sign choices of the ``\\pm`` nodes in ``node`` (the node itself when there is none)."""
+    if node.op == "pm":
+        *rest, last = [_alternatives(arg) for arg in node.args]
+        left = rest[0] if rest else [None]
+        out = []
+        for a, b in itertools.product(left, last):
+            for signed in (b, Node("neg", (b,))):
+                out.append(signed if a is None else Node("add", (a, signed)))
+        return out[: _MAX_ALTERNATIVES * 2]
+    if not node.args or node.op in ("tuple", "set", "list", "matrix", "union"):
+        return [node]
+    choices = [_alternatives(arg) for arg in node.args]
+    if all(len(c) == 1 for c in choices):
+        return [node]
+    combos = itertools.islice(itertools.product(*choices), _MAX_ALTERNATIVES)
+    return [Node(node.op, combo, node.value) for combo in combos]
+
+
+def prepare(node: Node) -> Node:
+    """Reshape a parsed answer into the form the policy compares."""
+    if node.op in ("list", "set"):
+        items = [_as_interval(item) for item in node.args]
+        prefixed = [_variable_name(item) for item in items if item.op == "rel" and _drop_prefix(item) is not item]
+        if node.op == "list" and len(set(prefixed)) > 1:  # x = 1, y = 2: a system's solution, by name
+            return Node("tuple", tuple(_drop_prefix(i) for i in sorted(items, key=_variable_name)), "()")
+        expanded = [alt for item in items for alt in _alternatives(_drop_prefix(item))]
+        return Node(node.op, tuple(expanded))
+    node = _as_interval(_drop_prefix(node))
+    options = _alternatives(node)
+    return options[0] if len(options) == 1 else Node("list", tuple(options))
+
+
+def _variable_name(item: Node) -> str:
+    if item.op == "rel":
+        return next((arg.value for arg in item.args if _is_variable(arg)), "")
+    return ""
+
+
+# -- dispatch on shape -------------------------------------------------------------------------
+_SHAPES = {"list": "collection", "set": "collection", "union": "collection", "tuple": "tuple",
+           "matrix": "matrix", "rel": "rel", "base": "base"}
+
+
+def equivalent(a: Node, b: Node, ctx: CompareContext) -> bool:
+    """Whether two prepared answers are equal (``a`` plays the gold's role for the rounding rule)."""
+    if a == b:
+        return True
+    shape_a, shape_b = _SHAPES.get(a.op, "scalar"), _SHAPES.get(b.op, "scalar")
+    if "base" in (shape_a, shape_b):
+        return _base_equal(a, b)
+    if shape_a != shape_b:
+        return False
+    return _BY_SHAPE[shape_a](a, b, ctx)
+
+
+def _collection_equal(a: Node, b: Node, ctx: CompareContext) -> bool:
+    if len(a.args) > _MAX_ITEMS or len(b.args) > _MAX_ITEMS:
+        return False
+    seen: dict[tuple[int, int], bool] = {}
+
+    def match(i: int, j: int) -> bool:
+        if (i, j) not in seen:
+            seen[(i, j)] = equivalent(a.args[i], b.args[j], ctx)
+        return seen[(i, j)]
+
+    # Set semantics: every element of each side equals some element of the other.
+    return all(any(match(i, j) for j in range(len(b.args))) for i in range(len(a.args))) and all(
+        any(match(i, j) for i in range(len(a.args))) for j in range(len(b.args))
+    )
+
+
+def _tuple_equal(a: Node, b: Node, ctx: CompareContext) -> bool:
+    return a.value == b.value and len(a.args) == len(b.args) and _pairwise(a.args, b.args, ctx)
+
+
+def _pairwise(left: tuple[Node, ...], right: tuple[Node, ...], ctx: CompareContext) -> bool:
+    return all(equivalent(x, y, ctx) for x, y in zip(left, right))
+
+
+def _rel_equal(a: Node, b: Node, ctx: CompareContext) -> bool:
+    a, b = _oriented(a), _oriented(b)
+    if a.value != b.value or len(a.args) != len(b.args):
+        return False
+    if _pairwise(a.args, b.args, ctx):
+        return True
+    if a.value == ("=",):  # an equation: same solution set when a0 - a1 = ±(b0 - b1)
+        if _pairwise(a.args, b.args[::-1], ctx):
+            return True
+        diff_a = Node("add", (a.args[0], Node("neg", (a.args[1],))))
+        diff_b = Node("add", (b.args[0], Node("neg", (b.args[1],))))
+        return _scalar_equal(diff_a, diff_b, ctx) or _scalar_equal(diff_a, Node("neg", (diff_b,)), ctx)
+    return False
+
+
+def _oriented(node: Node) -> Node:
+    if set(node.value) <= {">", ">="}:
+        return Node("rel", node.args[::-1], tuple(_FLIPPED[r] for r in reversed(node.value)))
+    return node
+
+
+def _base_equal(a: Node, b: Node) -> bool:
+    # 101_2 is the digit string 101 in base 2: equal to 101_2, 101_{2} or the bare digits 101, never to 5.
+    def digits(node: Node) -> tuple[str, int | None] | None:
+        if node.op == "base":
+            return node.value[0].lstrip("0") or "0", node.value[1]
+        if node.op == "num" and node.value.denominator == 1 and node.value >= 0:
+            return str(node.value.numerator), None
+        return None
+
+    da, db = digits(a), digits(b)
+    if da is None or db is None or da[0] != db[0]:
+        return False
+    return da[1] is None or db[1] is None or da[1] == db[1]
+
+
+# -- scalars -----------------------------------------------------------------------------------
+_INFINITIES = (sym("oo"), Node("neg", (sym("oo"),)))
+
+
+def _mentions_infinity(node: Node) -> bool:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.op == "sym" and current.value == "oo":
+            return True
+        stack.extend(current.args)
+    return False
+
+
+@lru_cache(maxsize=8192)
+def _exact(node: Node) -> Value | Exception:
+    if node not in _INFINITIES and _mentions_infinity(node):
+        return Undecided("arithmetic with infinity")  # oo - oo is not 0: the canonical form cannot say
+    try:
+        return evaluate(node)
+    except Undecided as err:  # TooBig and Undefined included; cached like a value
+        return err.with_traceback(None)  # a cached traceback would keep every frame of the call alive
+
+
+def _scalar_equal(a: Node, b: Node, ctx: CompareContext) -> bool:
+    if _rounds_to(a, b) or (ctx.symmetric and _rounds_to(b, a)):
+        return True
+    if _mentions_infinity(a) != _mentions_infinity(b):
+        return False  # an infinite answer never equals a finite one (1/oo = 0 is not an answer form)
+    left, right = _exact(a), _exact(b)
+    if isinstance(left, (TooBig, Undefined)) or isinstance(right, (TooBig, Undefined)):
+        return False
+    if isinstance(left, Value) and isinstance(right, Value):
+        return left == right
+    if refutes(a, b) or not (_symbolic_only(a) and _symbolic_only(b)):
+        return False
+    return ctx.symbolic(a, b)
+
+
+_SYMBOLIC_OPS = frozenset({"num", "dec", "sym", "add", "mul", "neg", "div", "pow", "func"})
+
+
+def _symbolic_only(node: Node) -> bool:
+    """Whether the worker can build ``node`` (a ``\\pm`` or a tuple inside a sum cannot be built)."""
+    return node.op in _SYMBOLIC_OPS and all(_symbolic_only(arg) for arg in node.args)
+
+
+def _decimal_spelling(node: Node) -> str | None:
+    sign = ""
+    if node.op == "neg" and node.args[0].op == "dec":
+        node, sign = node.args[0], "-"
+    if node.op != "dec" or "e" in node.value.lower():
+        return None
+    return sign + node.value
+
+
+def _has_decimal(node: Node) -> bool:
+    return node.op == "dec" or any(_has_decimal(arg) for arg in node.args)
+
+
+def _rounds_to(exact: Node, rounded: Node) -> bool:
+    """The rounding rule: ``rounded`` is a decimal with >= 3 significant digits equal to ``exact``
+    rounded to its decimal places (half a unit in the last place), and ``exact`` has no decimals."""
+    spelling = _decimal_spelling(rounded)
+    if spelling is None or _has_decimal(exact) or free_symbols(exact):
+        return False
+    whole, _, places = spelling.lstrip("-").partition(".")
+    if len((whole + places).lstrip("0")) < 3:
+        return False
+    value, half_unit = decimal_value(spelling), Fraction(1, 2 * 10 ** len(places))
+    target = _exact(exact)
+    if isinstance(target, Value) and target.rational() is not None:
+        return abs(target.rational() - value) <= half_unit
+    approx = evaluate_at(exact, {})
+    if approx is None or abs(approx.imag) > 1e-12:
+        return False
+    return abs(approx.real - float(value)) <= float(half_unit) * (1 + 1e-9)
+
+
+_BY_SHAPE: dict[str, Callable[[Node, Node, CompareContext], bool]] = {
+    "collection": _collection_equal,
+    "tuple": _tuple_equal,
+    "matrix": lambda a, b, ctx: a.value == b.value and _pairwise(a.args, b.args, ctx),
+    "rel": _rel_equal,
+    "scalar": _scalar_equal,
+}

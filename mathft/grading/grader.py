@@ -1,0 +1,308 @@
+"""The :class:`Grader`: settings, caches and counters around the pure comparison functions."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+from mathft.grading.ast import Node, num, to_data
+from mathft.grading.cluster import cluster_answers as _cluster
+from mathft.grading.compare import CompareContext, equivalent, prepare
+from mathft.grading.extract import extract_answer as _extract
+from mathft.grading.lexer import WORDS
+from mathft.grading.normalize import normalize_answer as _normalize
+from mathft.grading.parser import ParseError, parse
+from mathft.grading.sandbox import WorkerPool
+
+__all__ = ["Grader", "GraderStats", "default_grader"]
+
+_MISSING = object()
+_PLAIN_INTEGER = re.compile(r"-?[1-9]\d{0,30}|0")
+_WORDS = re.compile(r"[A-Za-z(][A-Za-z ,.'()-]*")
+_WORD = re.compile(r"[A-Za-z]{2}|^\([A-Za-z]\)$")
+_LETTER_RUN = re.compile(r"[A-Za-z]{3,}")
+
+
+def _is_text(normalized: str) -> bool:
+    """Words, not a product of variables: "Devon" must not equal its anagram "Vodne" (but "xy" = "yx")."""
+    if _WORDS.fullmatch(normalized) is None:
+        return False
+    return any(word.lower() not in WORDS for word in _LETTER_RUN.findall(normalized))
+
+
+def _same_words(left: str, right: str) -> bool:
+    """Text answers (``Monday``, ``(C)``) compare case-insensitively, as in PRM800K's grader."""
+    if left.lower() != right.lower():
+        return False
+    return all(_WORDS.fullmatch(s) is not None and _WORD.search(s) is not None for s in (left, right))
+
+
+@dataclass
+class GraderStats:
+    """Counters of one :class:`Grader` (a snapshot; reading it does not reset them).
+
+    Attributes:
+        comparisons: Pair decisions requested (``is_equivalent`` calls and cluster representative pairs).
+        cache_hits: Of those, the ones answered from the cache.
+        timeouts: Symbolic comparisons stopped at the deadline (graded not equal).
+        parse_failures: Distinct answers mathft's parser could not read (compared as strings only).
+        too_long: Answers longer than ``max_length`` (graded not equal).
+        worker_calls: Comparisons sent to the symbolic worker.
+    """
+
+    comparisons: int = 0
+    cache_hits: int = 0
+    timeouts: int = 0
+    parse_failures: int = 0
+    too_long: int = 0
+    worker_calls: int = 0
+
+
+class _LRU:
+    """A small thread-safe least-recently-used cache."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self._data, self._lock = size, OrderedDict[Hashable, Any](), threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            value = self._data.get(key, _MISSING)
+            if value is not _MISSING:
+                self._data.move_to_end(key)
+            return value
+
+    def reset_lock(self) -> None:
+        self._lock = threading.Lock()
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._data[key] = value
+            if len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    normalized: str
+    tree: Node | None  # None when the parser cannot read it: then only string equality counts
+
+
+class Grader:
+    """Decides mathematical equivalence of answers under the policy in ``docs/grading.md``.
+
+    Args:
+        timeout_s: Hard limit on the symbolic work of one decision (the worker is killed when late;
+            the pair is then not equal and counted in ``stats.timeouts``).
+        max_length: Longest answer (after extraction) that is graded; longer ones are not equal.
+        cache_size: Entries of the pair-verdict cache and of the parsed-answer cache.
+        num_workers: Symbolic worker processes (started lazily, only when a comparison needs one).
+        memory_limit_mb: Address space each worker may add after starting (a memory bomb in sympy then
+            fails inside the worker instead of exhausting the machine).
+        startup_timeout_s: How long a worker may take to start (importing sympy), not counted in
+            ``timeout_s``.
+    """
+
+    def __init__(
+        self,
+        timeout_s: float = 2.0,
+        max_length: int = 1000,
+        cache_size: int = 100_000,
+        num_workers: int = 1,
+        memory_limit_mb: int = 2048,
+        startup_timeout_s: float = 60.0,
+    ) -> None:
+        if timeout_s <= 0 or max_length <= 0 or cache_size <= 0 or num_workers <= 0:
+            raise ValueError(
+                f"Grader: timeout_s, max_length, cache_size and num_workers must be positive, got "
+                f"{timeout_s}, {max_length}, {cache_size}, {num_workers}"
+            )
+        self._settings = {
+            "timeout_s": timeout_s, "max_length": max_length, "cache_size": cache_size,
+            "num_workers": num_workers, "memory_limit_mb": memory_limit_mb, "startup_timeout_s": startup_timeout_s,
+        }
+        self.timeout_s, self.max_length = timeout_s, max_length
+        self._verdicts, self._answers = _LRU(cache_size), _LRU(cache_size)
+        self._pool = WorkerPool(num_workers, memory_limit_mb, startup_timeout_s)
+        self._stats, self._stats_lock = GraderStats(), threading.Lock()
+        _GRADERS.add(self)
+
+    def _after_fork(self) -> None:
+        # A lock held by another thread at fork time stays held forever in the child: replace them.
+        self._stats_lock = threading.Lock()
+        for cache in (self._verdicts, self._answers):
+            cache.reset_lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Only the settings travel (to spawned DataLoader workers, for instance): caches, counters and
+        # worker processes belong to one process.
+        return dict(self._settings)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
+
+    # -- public API ------------------------------------------------------------------------------
+    def extract_answer(self, text: str) -> str | None:
+        """The final answer of a solution text (see :func:`mathft.grading.extract.extract_answer`)."""
+        return _extract(text)
+
+    def normalize_answer(self, answer: str) -> str:
+        """The canonical string of an answer (see :func:`mathft.grading.normalize.normalize_answer`)."""
+        return _normalize(answer)
+
+    def is_equivalent(self, gold: str, pred: str | None) -> bool:
+        """Whether ``pred`` is mathematically the same answer as ``gold``.
+
+        Args:
+            gold: The reference answer.
+            pred: The extracted predicted answer; None (no answer) is never equivalent.
+        """
+        if gold is None or pred is None:
+            return False
+        left, right = self._parse(gold), self._parse(pred)
+        if left is None or right is None:
+            return False
+        return self._decide(left, right, symmetric=False)
+
+    def cluster_answers(self, answers: Sequence[str | None]) -> list[list[int]]:
+        """Indices of ``answers`` grouped by equivalence (see :func:`mathft.grading.cluster.cluster_answers`).
+
+        Two predictions are compared with the same relation as :meth:`is_equivalent`, except that the
+        rounding rule applies in both directions (either may be the decimal).
+        """
+        parsed: dict[str, _Parsed] = {}
+
+        def key(answer: str) -> str | None:
+            item = self._parse(answer)
+            if item is None:
+                return None
+            parsed[item.normalized] = item
+            return item.normalized
+
+        return _cluster(answers, key, lambda a, b: self._decide(parsed[a], parsed[b], symmetric=True))
+
+    @property
+    def stats(self) -> GraderStats:
+        """A snapshot of the counters."""
+        with self._stats_lock:
+            return GraderStats(**{f.name: getattr(self._stats, f.name) for f in fields(GraderStats)})
+
+    def warm_up(self) -> None:
+        """Start the symbolic workers now rather than on the first comparison that needs one.
+
+        Starting one takes about a second (importing sympy); this is never counted against
+        ``timeout_s``, but calling it before timing or before a deadline-sensitive loop keeps latency flat.
+        """
+        self._pool.start()
+
+    def close(self) -> None:
+        """Stop the worker processes (a later symbolic comparison starts new ones)."""
+        self._pool.close()
+
+    def __enter__(self) -> Grader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- internals -------------------------------------------------------------------------------
+    def _count(self, name: str) -> None:
+        with self._stats_lock:
+            setattr(self._stats, name, getattr(self._stats, name) + 1)
+
+    def _parse(self, answer: str) -> _Parsed | None:
+        text = (answer if isinstance(answer, str) else str(answer)).strip()  # tolerate 5 or 0.5 from JSON
+        if len(text) > self.max_length:
+            self._count("too_long")
+            return None
+        cached = self._answers.get(text)
+        if cached is not _MISSING:
+            return cached
+        if _PLAIN_INTEGER.fullmatch(text):  # the most common answer: skip normalizing and parsing
+            item = _Parsed(text, num(int(text)))
+            self._answers.put(text, item)
+            return item
+        normalized = _normalize(text)
+        item = None
+        if normalized:
+            tree: Node | None = None
+            if not _is_text(normalized):
+                try:
+                    tree = prepare(parse(normalized))
+                except ParseError:
+                    self._count("parse_failures")
+            # Unreadable text without a letter or digit ("$$", "?!", "...") is noise, not an answer;
+            # unreadable text with some ("3:2", "\overline{AB}") still matches its own spelling.
+            if tree is not None or any(ch.isalnum() for ch in normalized):
+                item = _Parsed(normalized, tree)
+        self._answers.put(text, item)
+        return item
+
+    def _decide(self, left: _Parsed, right: _Parsed, symmetric: bool) -> bool:
+        self._count("comparisons")
+        if left.normalized == right.normalized or _same_words(left.normalized, right.normalized):
+            return True
+        pair = (left.normalized, right.normalized)
+        key = (*sorted(pair), True) if symmetric else (*pair, False)
+        verdict = self._verdicts.get(key)
+        if verdict is not _MISSING:
+            self._count("cache_hits")
+            return verdict
+        verdict = False
+        if left.tree is not None and right.tree is not None:
+            if symmetric and pair != key[:2]:
+                left, right = right, left  # same orientation for both cache orders
+            # One deadline for the whole decision: a list of 64 trigonometric answers gets timeout_s in
+            # all, not timeout_s per element pair.
+            deadline = time.monotonic() + self.timeout_s
+            symbolic = functools.partial(self._symbolic, deadline=deadline)
+            try:
+                verdict = equivalent(left.tree, right.tree, CompareContext(symbolic, symmetric))
+            except RecursionError:  # trees are depth-capped by the parser; this is a last line of defence
+                verdict = False
+        self._verdicts.put(key, verdict)
+        return verdict
+
+    def _symbolic(self, a: Node, b: Node, deadline: float) -> bool:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            self._count("timeouts")
+            return False
+        self._count("worker_calls")
+        reply = self._pool.request({"a": to_data(a), "b": to_data(b)}, remaining)
+        if reply is None:
+            self._count("timeouts")
+            return False
+        return bool(reply.get("equal"))
+
+
+_DEFAULT: Grader | None = None
+_DEFAULT_LOCK = threading.Lock()
+_GRADERS: weakref.WeakSet[Grader] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    global _DEFAULT_LOCK
+    _DEFAULT_LOCK = threading.Lock()
+    for grader in list(_GRADERS):
+        grader._after_fork()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX only
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def default_grader() -> Grader:
+    """The shared :class:`Grader` behind the module-level functions (created on first use)."""
+    global _DEFAULT
+    with _DEFAULT_LOCK:
+        if _DEFAULT is None:
+            _DEFAULT = Grader()
+        return _DEFAULT

@@ -1,0 +1,250 @@
+"""String normalization of answers: the canonical text used for exact matching, caching and hashing.
+
+Every step only removes formatting or rewrites a spelling into an equivalent one, so equal normalized
+strings always mean equivalent answers. Every regular expression is free of nested quantifiers and
+text wrappers are unwrapped by a single brace scan, so normalization is linear in the input length.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from fractions import Fraction
+
+from mathft.grading.lexer import WORDS
+
+__all__ = ["normalize_answer"]
+
+_UNICODE = str.maketrans({
+    "π": "\\pi ", "∞": "\\infty ", "√": "\\sqrt", "×": "\\times ", "·": "\\cdot ", "−": "-", "–": "-",
+    "≤": "\\leq ", "≥": "\\geq ", "≠": "\\neq ", "°": "", "∪": "\\cup ", "±": "\\pm ", "\u2009": " ",
+    "\u00a0": " ", "\u202f": " ", "²": "^2", "³": "^3",
+    "½": "\\frac{1}{2}", "⅓": "\\frac{1}{3}", "⅔": "\\frac{2}{3}", "¼": "\\frac{1}{4}", "¾": "\\frac{3}{4}",
+})
+
+# (trigger, pattern, replacement), applied in order, each linear-time. A rule runs only when its trigger
+# substring occurs: most answers are plain numbers, and an `in` test is much cheaper than a substitution.
+_REWRITES: list[tuple[str, re.Pattern[str], str]] = [
+    ("{,}", re.compile(r"(\d)\{,\}(?=\d{3})"), r"\1"),  # 10{,}000
+    (",\\!", re.compile(r"(\d),\\!\s*(?=\d{3}(?!\d))"), r"\1"),  # 3,\!250
+    ("\\", re.compile(r"\\(?:left|right)\s*\."), ""),
+    ("\\", re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])"), ""),
+    ("\\", re.compile(r"\\(?:displaystyle|textstyle|quad|qquad|limits|mathstrut)(?![a-zA-Z])"), " "),
+    ("\\", re.compile(r"(\\\\)|\\[,!;: >]"), r"\1 "),  # thin spaces; a row break \\ is kept whole
+    ("~", re.compile(r"~"), " "),
+    ("\\", re.compile(r"\\[dtc]frac(?![a-zA-Z])"), r"\\frac"),
+    ("\\", re.compile(r"\\[dt]binom(?![a-zA-Z])"), r"\\binom"),
+    ("\\", re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ(?![a-zA-Z])|\\degree(?![a-zA-Z])"), ""),
+    ("", re.compile(r"\\%|%|\\\$|\$"), ""),
+    ("\\", re.compile(r"\\le(?![a-zA-Z])|\\leqslant(?![a-zA-Z])"), r"\\leq"),
+    ("\\", re.compile(r"\\ge(?![a-zA-Z])|\\geqslant(?![a-zA-Z])"), r"\\geq"),
+    ("\\", re.compile(r"\\ne(?![a-zA-Z])"), r"\\neq"),
+    ("\\", re.compile(r"\\lt(?![a-zA-Z])"), "<"),
+    ("\\", re.compile(r"\\gt(?![a-zA-Z])"), ">"),
+    ("\\", re.compile(r"\\infin(?![a-zA-Z])"), r"\\infty"),
+    ("\\", re.compile(r"\\(?:mathbb|mathcal|boldsymbol|bm)(?![a-zA-Z])"), ""),
+    ("\\", re.compile(r"(?<=\d)\s*(?:\\ldots|\\dots|\\cdots)(?![a-zA-Z])"), ""),  # 0.333\ldots
+    ("...", re.compile(r"(?<=\d)\.\.\.+"), ""),
+]
+
+_SCALES = {"thousand": 3, "million": 6, "billion": 9, "trillion": 12}
+_SCALE_WORD = re.compile(
+    r"(?<=[\d}])\s*(?:\\(?:text|mbox|mathrm)\s*\{\s*(thousand|million|billion|trillion)\s*\}"
+    r"|(thousand|million|billion|trillion)(?![a-zA-Z]))",
+    re.IGNORECASE,
+)
+# PRM800K's unit words, also when written without a space after the number (10cm, 3hours).
+_BARE_UNIT = re.compile(
+    r"(?<=[\d}])\s*(?:degree|cm|centimeter|meter|mile|second|minute|hour|day|week|month|year|foot|feet|inch|"
+    r"yard|liter|unit)(?:es|s)?(?:\s*\^\s*\d)?\s*$",
+    re.IGNORECASE,
+)
+_SPACED_MIXED_NUMBER = re.compile(r"(?<![\d.])(\d+)\s+(\d+)\s*/\s*(\d+)(?![\d.])")  # 7 3/4 (PRM800K)
+_TEXT_COMMAND = re.compile(r"\\(?:text|textbf|textit|textrm|textnormal|mbox|mathrm|mathbf|mathit|operatorname)\s*\{")
+_UNIT_POWER = re.compile(r"\s*\^\s*(?:\{\s*\d\s*\}|\d)")
+_UNIT = re.compile(r"[a-zA-Z][a-zA-Z .]*")
+
+_FINAL_REWRITES: list[tuple[str, re.Pattern[str], str]] = [
+    ("\\frac", re.compile(r"\\frac(\d)(\d)"), r"\\frac{\1}{\2}"),
+    ("\\frac", re.compile(r"\\frac(\d)\{"), r"\\frac{\1}{"),
+    ("\\frac", re.compile(r"\\frac\{([^{}]*)\}(\d)"), r"\\frac{\1}{\2}"),
+    ("\\sqrt", re.compile(r"\\sqrt(\d)"), r"\\sqrt{\1}"),
+    ("{", re.compile(r"([\^_])\{(\w)\}(?!\d)"), r"\1\2"),
+    (".", re.compile(r"(?<![\d.])\.(\d)"), r"0.\1"),
+    ("\\in", re.compile(r"^[a-zA-Z]\\in(?![a-zA-Z])"), ""),
+    ("", re.compile(r"^(?:\\approx|\\sim|=)"), ""),
+    (",,", re.compile(r",(?:,)+"), ","),  # 1, 2, \text{and} 3 leaves an empty element
+    ("\\varnothing", re.compile(r"\\varnothing(?![a-zA-Z])"), r"\\emptyset"),
+]
+# Anchored at the start of a digit run: otherwise every start inside 100k digits rescans them all.
+_REPEATING = re.compile(r"(?<![\d.])(\d*)\.(\d*)\s*\\overline\s*\{\s*(\d{1,50})\s*\}")
+_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d]|,\d)")
+_PREFIX = re.compile(r"^[a-zA-Z](?:_\{?\w+\}?)?(?:\([a-zA-Z]\))?=")  # x=, a_1=, f(x)=
+
+
+def _repeating_decimal(match: re.Match[str]) -> str:
+    """``0.1\\overline{6}`` -> ``\\frac{1}{6}`` (exact value of the repeating decimal)."""
+    whole, fixed, period = match.group(1) or "0", match.group(2), match.group(3)
+    if len(whole) + len(fixed) > 100:  # int() of thousands of digits is slow (and capped by Python)
+        return match.group()
+    scale = 10 ** len(fixed)
+    value = Fraction(int(whole + fixed), scale) + Fraction(int(period), scale * (10 ** len(period) - 1))
+    return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
+
+
+def _unwrap_text(text: str) -> str:
+    """Unwrap ``\\text{...}``-like commands; drop them where they are a unit after a quantity."""
+    out: list[str] = []
+    pos, after_quantity = 0, False
+    for match in _TEXT_COMMAND.finditer(text):
+        if match.start() < pos:
+            continue  # inside a wrapper already consumed
+        end, depth = match.end(), 1
+        while end < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            end += 1
+        content = text[match.end() : end - 1 if depth == 0 else end]
+        prefix = text[pos : match.start()]
+        after_quantity = after_quantity or bool(prefix.strip())
+        unit = after_quantity and _looks_like_unit(content)
+        replacement = "" if unit else _text_replacement(content)
+        out += [prefix, replacement]
+        after_quantity = after_quantity or bool(replacement.strip())
+        pos = end
+        if unit:
+            power = _UNIT_POWER.match(text, pos)  # the 2 of \text{cm}^2 belongs to the unit
+            pos = power.end() if power else pos
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _looks_like_unit(content: str) -> bool:
+    words = content.strip()
+    return (
+        _UNIT.fullmatch(words) is not None
+        and (len(words.replace(" ", "")) >= 2 or content.startswith(" "))
+        and words.lower() not in WORDS
+    )
+
+
+def _text_replacement(content: str) -> str:
+    words = content.strip()
+    lowered = words.lower()
+    if lowered in WORDS:  # \text{ and }, \text{or}, \text{inf}
+        return "," if WORDS[lowered] == "," else WORDS[lowered] + " "
+    return words
+
+
+def _scale_words(text: str) -> str:
+    """``3 million``, ``3\\text{ million}`` -> ``3\\times10^{6}`` (before units are dropped)."""
+    if not any(word in text.lower() for word in _SCALES):
+        return text
+    return _SCALE_WORD.sub(lambda m: f"\\times10^{{{_SCALES[(m.group(1) or m.group(2)).lower()]}}}", text)
+
+
+def _drop_trailing_words(text: str) -> str:
+    """``5 cm``, ``12 square units`` -> the quantity (plain words after a number are a unit)."""
+    stripped = text.rstrip()
+    cut = len(stripped)
+    while cut > 0 and (stripped[cut - 1].isalpha() or stripped[cut - 1] == " "):
+        cut -= 1
+    head, tail = stripped[:cut], stripped[cut:]
+    if not tail.startswith(" ") or not head or not (head[-1].isdigit() or head[-1] in "})"):
+        return text
+    words = tail.split()
+    if any(len(w) < 2 or w.lower() in WORDS for w in words) or head.rstrip().endswith("\\"):
+        return text
+    return head
+
+
+def _top_level_thousands(text: str) -> str:
+    """Remove thousands separators from numbers outside brackets: ``1,000`` -> ``1000``."""
+    if "," not in text:
+        return text
+    depth, depths, previous = 0, [], ""
+    for ch in text:  # depth of ( [ and \{ before each character; plain braces group, they hold no lists
+        depths.append(depth)
+        if ch in "([" or (ch == "{" and previous == "\\"):
+            depth += 1
+        elif ch in ")]" or (ch == "}" and previous == "\\"):
+            depth -= 1
+        previous = ch
+    return _THOUSANDS.sub(lambda m: m.group().replace(",", "") if depths[m.start()] <= 0 else m.group(), text)
+
+
+def _squeeze_spaces(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    # A space only matters between letters (\sin x must not become \sinx).
+    return re.sub(r" (?![a-zA-Z])|(?<![a-zA-Z]) ", "", text)
+
+
+def _drop_variable_prefix(text: str) -> str:
+    if text.count("=") == 1 and "<" not in text and ">" not in text and "\\leq" not in text and "\\geq" not in text:
+        match = _PREFIX.match(text)
+        if match and match.end() < len(text):
+            return text[match.end() :]
+    return text
+
+
+def _strip_box(text: str) -> str:
+    """``\\boxed{5}`` -> ``5`` when the box wraps the whole answer (not ``\\boxed{1}+\\boxed{2}``)."""
+    for wrapper in ("\\boxed{", "\\fbox{"):
+        if text.startswith(wrapper) and text.endswith("}") and _closing_brace(text, len(wrapper) - 1) == len(text) - 1:
+            return text[len(wrapper) : -1]
+    return text
+
+
+def _closing_brace(text: str, opening: int) -> int:
+    depth = 0
+    for pos in range(opening, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[pos], 0)
+        if depth == 0:
+            return pos
+    return -1
+
+
+def _repeating_decimals(text: str) -> str:
+    return _REPEATING.sub(_repeating_decimal, text) if "\\overline" in text else text
+
+
+def _rewrite(rules: list[tuple[str, re.Pattern[str], str]]) -> Callable[[str], str]:
+    def apply(text: str) -> str:
+        for trigger, pattern, replacement in rules:
+            if trigger in text:
+                text = pattern.sub(replacement, text)
+        return text
+
+    return apply
+
+
+_PIPELINE: tuple[Callable[[str], str], ...] = (
+    str.strip,
+    _strip_box,
+    lambda text: text.translate(_UNICODE),
+    _rewrite(_REWRITES),
+    _repeating_decimals,
+    _scale_words,
+    _unwrap_text,
+    _unwrap_text,  # nested wrappers such as \text{\textbf{cm}}
+    lambda text: _BARE_UNIT.sub("", text),
+    _drop_trailing_words,
+    lambda text: _SPACED_MIXED_NUMBER.sub(r"\1\\frac{\2}{\3}", text) if "/" in text else text,
+    _top_level_thousands,
+    _squeeze_spaces,
+    _rewrite(_FINAL_REWRITES),
+    _drop_variable_prefix,
+    lambda text: text.rstrip(".").rstrip() if not text.endswith("\\.") else text,
+)
+
+
+def normalize_answer(answer: str) -> str:
+    """The canonical string form of an answer (for exact matching, caching and hashing).
+
+    Strips ``$``, ``\\left``/``\\right``, thin spaces, ``\\text{...}`` units, degrees, ``\\%``, ``\\$``,
+    thousands separators, a ``x =`` prefix and a trailing period; rewrites ``\\dfrac``/``\\tfrac`` to
+    ``\\frac``, ``\\frac12`` to ``\\frac{1}{2}``, ``.5`` to ``0.5`` and ``\\le`` to ``\\leq``.
+    """
+    text = answer
+    for step in _PIPELINE:
+        text = step(text)
+    return text
