@@ -1,1 +1,6 @@
-"""mathft.datamodules."""
+"""mathft.datamodules: LightningDataModules for generator SSFT and evaluator training."""
+
+from mathft.datamodules.evaluator import EvaluatorDataModule
+from mathft.datamodules.ssft import SSFTDataModule
+
+__all__ = ["EvaluatorDataModule", "SSFTDataModule"]

@@ -1,0 +1,84 @@
+"""Turn one problem row (MATH, PRM800K ``math_splits``, synthetic or Hugging Face) into a :class:`Problem`.
+
+The formats differ only in field names: MATH has ``type`` and ``level: "Level 3"``; PRM800K's
+``math_splits`` and our synthetic files have ``subject``, ``level: 3``, ``answer`` and ``unique_id``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from mathft.data.errors import DataError
+from mathft.data.jsonl import get_field
+from mathft.data.problem import STYLES, Problem
+
+__all__ = ["problem_from_row", "parse_level", "detect_style"]
+
+_LEVEL = re.compile(r"^\s*(?:level\s*)?(\d+|\?)\s*$", re.IGNORECASE)
+_ANSWER_MARKER = re.compile(r"(^|\n)# Answer\s*\n")
+
+
+def parse_level(value: int | str | None, where: str) -> int | None:
+    """``3``, ``"3"`` or ``"Level 3"`` -> ``3``; ``"Level ?"`` (a few MATH problems) or ``None`` -> ``None``."""
+    if value is None or isinstance(value, int):
+        return value
+    match = _LEVEL.match(value)
+    if match is None:
+        raise DataError(f"{where}: field 'level' must look like 3 or 'Level 3', got {value!r}")
+    return None if match.group(1) == "?" else int(match.group(1))
+
+
+def detect_style(solution: str) -> str:
+    """``"prm800k"`` for solutions ending in a ``# Answer`` block, else ``"math"``."""
+    return "prm800k" if _ANSWER_MARKER.search(solution) else "math"
+
+
+def problem_from_row(
+    row: Mapping[str, Any], where: str, *, default_id: str, source: str, style: str | None = None
+) -> Problem:
+    """Validate one row and build a :class:`Problem`; the answer is extracted when the row has none.
+
+    Args:
+        row: The decoded JSON object.
+        where: ``file:line`` for error messages.
+        default_id: Identifier when the row has neither ``unique_id`` nor ``id``.
+        source: Value of :attr:`Problem.source`.
+        style: Forced style; otherwise the row's ``style`` field, else detected from the solution.
+
+    Raises:
+        DataError: Naming ``where`` and the field when a field is missing, mistyped, or no answer is found.
+    """
+    problem = get_field(row, "problem", (str,), where)
+    solution = get_field(row, "solution", (str,), where)
+    answer = get_field(row, "answer", (str, int, float), where, required=False)
+    if answer is None:
+        answer = _extract(solution, where)
+    level = parse_level(get_field(row, "level", (int, str), where, required=False), where)
+    subject = get_field(row, "subject", (str,), where, required=False)
+    subject = subject or get_field(row, "type", (str,), where, required=False)
+    pid = get_field(row, "unique_id", (str, int), where, required=False)
+    pid = pid if pid is not None else get_field(row, "id", (str, int), where, required=False)
+    style = style or get_field(row, "style", (str,), where, required=False) or detect_style(solution)
+    if style not in STYLES:
+        raise DataError(f"{where}: field 'style' must be one of {STYLES}, got {style!r}")
+    return Problem(
+        id=str(default_id if pid is None else pid),
+        problem=problem,
+        solution=solution,
+        answer=str(answer),
+        level=level,
+        subject=subject,
+        style=style,  # type: ignore[arg-type]
+        source=get_field(row, "source", (str,), where, required=False) or source,
+    )
+
+
+def _extract(solution: str, where: str) -> str:
+    from mathft.grading import extract_answer
+
+    answer = extract_answer(solution)
+    if answer is None:
+        raise DataError(f"{where}: field 'solution' has no \\boxed{{}} or '# Answer' final answer")
+    return answer

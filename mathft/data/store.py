@@ -1,0 +1,151 @@
+"""Append-only, per-rank sharded, resumable store of candidate records (``mathft.records`` schema).
+
+Layout: ``<dir>/shard-{rank:05d}.jsonl``. Each rank appends only to its own shard; readers merge all
+shards, so a run resumed with a different number of ranks still knows every finished
+``(problem_id, sample_idx)``. A writer killed mid-line leaves a last line without its newline: readers
+drop it (with a warning) and the next writer truncates it away before appending, so a torn record is
+never merged with the next one. A complete line that does not parse is corruption, and an error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from mathft.records import CandidateRecord, RecordError, read_records, record_from_json, record_to_json
+
+__all__ = ["CandidateStore", "read_shard", "load_candidates"]
+
+log = logging.getLogger(__name__)
+_SHARD = "shard-{rank:05d}.jsonl"
+
+
+def _complete_size(data: bytes) -> int:
+    """Bytes up to and including the last newline (everything after it is a torn write)."""
+    return data.rfind(b"\n") + 1
+
+
+def read_shard(path: str | Path) -> Iterator[CandidateRecord]:
+    """Records of one shard, skipping a torn last line.
+
+    Raises:
+        mathft.records.RecordError: On a complete line that is malformed, naming file and line.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    size = _complete_size(data)
+    if size < len(data):
+        log.warning("%s: dropping a torn last line at byte %d (writer was interrupted)", path, size)
+    counts: dict[str, int] = {}
+    for number, raw in enumerate(data[:size].decode("utf-8").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as err:
+            raise RecordError(f"{path}:{number}: invalid JSON ({err.msg} at column {err.colno})") from None
+        pid = str(obj.get("problem_id")) if isinstance(obj, dict) else ""
+        record = record_from_json(obj, source=str(path), line=number, default_sample_idx=counts.get(pid, 0))
+        counts[record.problem_id] = counts.get(record.problem_id, 0) + 1
+        yield record
+
+
+class CandidateStore:
+    """A directory of per-rank JSONL shards of candidate records.
+
+    Args:
+        directory: Store directory (created on first append).
+        rank: This process's global rank; it writes ``shard-{rank:05d}.jsonl`` only.
+    """
+
+    def __init__(self, directory: str | Path, rank: int = 0) -> None:
+        self.directory = Path(directory)
+        self.rank = rank
+
+    @property
+    def path(self) -> Path:
+        """This rank's shard."""
+        return self.directory / _SHARD.format(rank=self.rank)
+
+    def shards(self) -> list[Path]:
+        """All shards present, in rank order."""
+        return sorted(self.directory.glob("shard-*.jsonl"))
+
+    def records(self) -> Iterator[CandidateRecord]:
+        """Every complete record of every shard; a repeated (problem, sample, greedy) keeps the first."""
+        seen: set[tuple[str, int, bool]] = set()
+        for shard in self.shards():
+            for record in read_shard(shard):
+                key = (record.problem_id, record.sample_idx, record.greedy)
+                if key in seen:
+                    log.warning("%s: duplicate candidate %s ignored", shard, key)
+                    continue
+                seen.add(key)
+                yield record
+
+    def done(self, greedy: bool = False) -> set[tuple[str, int]]:
+        """The ``(problem_id, sample_idx)`` pairs already stored (sampled ones, or greedy ones)."""
+        return {(r.problem_id, r.sample_idx) for r in self.records() if r.greedy == greedy}
+
+    def append(
+        self, records: Iterable[CandidateRecord | Mapping[str, Any]], extra: Mapping[str, Any] | None = None
+    ) -> int:
+        """Append one batch of records durably (one write, flush, fsync).
+
+        Args:
+            records: Records, or JSON objects in the record schema (validated before anything is written).
+            extra: Keys added to every line, e.g. ``{"model": ..., "checkpoint": ..., "temperature": 0.7}``.
+
+        Returns:
+            The number of records written.
+        """
+        lines = []
+        for item in records:
+            record = item if isinstance(item, CandidateRecord) else record_from_json(item, source="append")
+            lines.append(json.dumps({**(extra or {}), **record_to_json(record)}, ensure_ascii=False) + "\n")
+        if not lines:
+            return 0
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._repair()
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write("".join(lines))
+            handle.flush()
+            os.fsync(handle.fileno())
+        return len(lines)
+
+    def _repair(self) -> None:
+        # Cut a torn tail left by a killed writer, or the next line would be glued onto it. Only the end of
+        # the file is read: a shard that ends in a newline (the usual case) costs one byte.
+        if not self.path.exists():
+            return
+        with self.path.open("rb+") as handle:
+            end = handle.seek(0, os.SEEK_END)
+            size = _last_newline_end(handle, end)
+            if size < end:
+                log.warning("%s: truncating a torn last line at byte %d before appending", self.path, size)
+                handle.truncate(size)
+
+
+def _last_newline_end(handle: Any, end: int, block: int = 1 << 16) -> int:
+    """Offset just past the last newline of an open binary file of ``end`` bytes (0 if none)."""
+    pos = end
+    while pos > 0:
+        step = min(1 if pos == end else block, pos)  # the last byte alone first: usually it is the newline
+        handle.seek(pos - step)
+        index = handle.read(step).rfind(b"\n")
+        if index >= 0:
+            return pos - step + index + 1
+        pos -= step
+    return 0
+
+
+def load_candidates(spec: str | Path) -> list[CandidateRecord]:
+    """Records from a store directory or from one candidate JSONL file."""
+    path = Path(spec)
+    if path.is_dir():
+        return list(CandidateStore(path).records())
+    return list(read_records(path))
