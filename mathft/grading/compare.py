@@ -19,12 +19,13 @@ from functools import lru_cache
 from mathft.grading.ast import CONSTANTS, Node, decimal_value, free_symbols, sym
 from mathft.grading.exact import TooBig, Undecided, Undefined, Value, evaluate
 from mathft.grading.numeric import evaluate_at, refutes
+from mathft.grading.relations import as_interval, drop_prefix, is_variable, last_side, oriented, proportional
 
-__all__ = ["CompareContext", "equivalent", "prepare"]
+__all__ = ["CompareContext", "equivalent", "has_decimal", "prepare", "undefined"]
 
 _MAX_ALTERNATIVES = 8
 _MAX_ITEMS = 64
-_FLIPPED = {">": "<", ">=": "<="}
+_LONG_DECIMAL_PLACES = 6
 
 
 @dataclass
@@ -42,57 +43,6 @@ class CompareContext:
 
 
 # -- reshaping ---------------------------------------------------------------------------------
-def _is_variable(node: Node) -> bool:
-    return node.op == "sym" and node.value not in CONSTANTS
-
-
-def _drop_prefix(node: Node) -> Node:
-    """``x = 5`` -> ``5`` (a single variable on one side of a single ``=``; ``5 = x`` too)."""
-    if node.op == "rel" and node.value == ("=",):
-        if _is_variable(node.args[0]):
-            return node.args[1]
-        if _is_variable(node.args[1]):
-            return node.args[0]
-    return node
-
-
-def _excluded_point(node: Node) -> Node:
-    """``x \\ne 2`` -> ``(-oo, 2) U (2, oo)``."""
-    variable, point = node.args if _is_variable(node.args[0]) else node.args[::-1]
-    if not _is_variable(variable) or free_symbols(point):
-        return node
-    minus_oo = Node("neg", (sym("oo"),))
-    return Node("union", (Node("tuple", (minus_oo, point), "()"), Node("tuple", (point, sym("oo")), "()")))
-
-
-def _as_interval(node: Node) -> Node:
-    """``x > 3`` -> ``(3, oo)``, ``1 < x \\le 5`` -> ``(1, 5]``; other relations unchanged."""
-    if node.op == "rel" and node.value == ("!=",):
-        return _excluded_point(node)
-    if node.op != "rel" or not set(node.value) <= {"<", "<=", ">", ">="}:
-        return node
-    operands, relations = list(node.args), list(node.value)
-    if set(relations) <= {">", ">="}:
-        operands.reverse()
-        relations = [_FLIPPED[r] for r in reversed(relations)]
-    elif not set(relations) <= {"<", "<="}:
-        return node
-    variables = [k for k, operand in enumerate(operands) if _is_variable(operand)]
-    if len(variables) != 1 or any(free_symbols(o) for k, o in enumerate(operands) if k != variables[0]):
-        return node
-    k = variables[0]
-    if len(operands) == 2:  # one-sided: x < 3 is -oo < x < 3, 3 < x is 3 < x < oo
-        if k == 0:
-            operands, relations = [Node("neg", (sym("oo"),)), *operands], ["<", *relations]
-        else:
-            operands, relations = [*operands, sym("oo")], [*relations, "<"]
-        k = 1
-    if len(operands) != 3 or k != 1:
-        return node
-    brackets = ("(" if relations[0] == "<" else "[") + (")" if relations[1] == "<" else "]")
-    return Node("tuple", (operands[0], operands[2]), brackets)
-
-
 def _alternatives(node: Node) -> list[Node]:
     """All sign choices of the ``\\pm`` nodes in ``node`` (the node itself when there is none)."""
     if node.op == "pm":
@@ -112,23 +62,28 @@ def _alternatives(node: Node) -> list[Node]:
     return [Node(node.op, combo, node.value) for combo in combos]
 
 
-def prepare(node: Node) -> Node:
-    """Reshape a parsed answer into the form the policy compares."""
+def prepare(node: Node, drop: bool = True) -> Node:
+    """Reshape a parsed answer into the form the policy compares.
+
+    Args:
+        node: The parsed answer.
+        drop: Drop a ``x =`` prefix (False keeps ``y = 2x + 1`` an equation, to compare with equations).
+    """
     if node.op in ("list", "set"):
-        items = [_as_interval(item) for item in node.args]
-        prefixed = [_variable_name(item) for item in items if item.op == "rel" and _drop_prefix(item) is not item]
+        items = [as_interval(last_side(item)) for item in node.args]
+        prefixed = [_variable_name(item) for item in items if item.op == "rel" and drop_prefix(item) is not item]
         if node.op == "list" and len(set(prefixed)) > 1:  # x = 1, y = 2: a system's solution, by name
-            return Node("tuple", tuple(_drop_prefix(i) for i in sorted(items, key=_variable_name)), "()")
-        expanded = [alt for item in items for alt in _alternatives(_drop_prefix(item))]
+            return Node("tuple", tuple(drop_prefix(i) for i in sorted(items, key=_variable_name)), "()")
+        expanded = [alt for item in items for alt in _alternatives(drop_prefix(item))]
         return Node(node.op, tuple(expanded))
-    node = _as_interval(_drop_prefix(node))
+    node = as_interval(drop_prefix(last_side(node)) if drop else last_side(node))
     options = _alternatives(node)
     return options[0] if len(options) == 1 else Node("list", tuple(options))
 
 
 def _variable_name(item: Node) -> str:
     if item.op == "rel":
-        return next((arg.value for arg in item.args if _is_variable(arg)), "")
+        return next((arg.value for arg in item.args if is_variable(arg)), "")
     return ""
 
 
@@ -174,7 +129,7 @@ def _pairwise(left: tuple[Node, ...], right: tuple[Node, ...], ctx: CompareConte
 
 
 def _rel_equal(a: Node, b: Node, ctx: CompareContext) -> bool:
-    a, b = _oriented(a), _oriented(b)
+    a, b = oriented(a), oriented(b)
     if a.value != b.value or len(a.args) != len(b.args):
         return False
     if _pairwise(a.args, b.args, ctx):
@@ -184,14 +139,11 @@ def _rel_equal(a: Node, b: Node, ctx: CompareContext) -> bool:
             return True
         diff_a = Node("add", (a.args[0], Node("neg", (a.args[1],))))
         diff_b = Node("add", (b.args[0], Node("neg", (b.args[1],))))
+        left, right = _exact(diff_a), _exact(diff_b)
+        if isinstance(left, Value) and isinstance(right, Value) and proportional(left, right):
+            return True  # also 2x+4y=3 vs 4x+8y=6
         return _scalar_equal(diff_a, diff_b, ctx) or _scalar_equal(diff_a, Node("neg", (diff_b,)), ctx)
     return False
-
-
-def _oriented(node: Node) -> Node:
-    if set(node.value) <= {">", ">="}:
-        return Node("rel", node.args[::-1], tuple(_FLIPPED[r] for r in reversed(node.value)))
-    return node
 
 
 def _base_equal(a: Node, b: Node) -> bool:
@@ -234,7 +186,7 @@ def _exact(node: Node) -> Value | Exception:
 
 
 def _scalar_equal(a: Node, b: Node, ctx: CompareContext) -> bool:
-    if _rounds_to(a, b) or (ctx.symmetric and _rounds_to(b, a)):
+    if _rounds_to(a, b) or ((ctx.symmetric or _long_decimal(a)) and _rounds_to(b, a)):
         return True
     if _mentions_infinity(a) != _mentions_infinity(b):
         return False  # an infinite answer never equals a finite one (1/oo = 0 is not an answer form)
@@ -265,15 +217,31 @@ def _decimal_spelling(node: Node) -> str | None:
     return sign + node.value
 
 
-def _has_decimal(node: Node) -> bool:
-    return node.op == "dec" or any(_has_decimal(arg) for arg in node.args)
+def has_decimal(node: Node) -> bool:
+    """Whether a decimal literal occurs in ``node`` (an answer the rounding rule may apply to)."""
+    return node.op == "dec" or any(has_decimal(arg) for arg in node.args)
+
+
+def _long_decimal(node: Node) -> bool:
+    """A gold decimal with at least six decimal places (``4.123105625617661``) is a value computed to
+    machine precision, not a rounding the problem asked for: an exact prediction that rounds to it is
+    equal."""
+    spelling = _decimal_spelling(node)
+    return spelling is not None and len(spelling.partition(".")[2]) >= _LONG_DECIMAL_PLACES
+
+
+def undefined(node: Node) -> bool:
+    """Whether an answer contains an undefined value (``\\frac{1}{0}``, ``\\frac00``) where a number is due."""
+    if node.op in _SHAPES:
+        return any(undefined(arg) for arg in node.args)
+    return isinstance(_exact(node), Undefined)
 
 
 def _rounds_to(exact: Node, rounded: Node) -> bool:
     """The rounding rule: ``rounded`` is a decimal with >= 3 significant digits equal to ``exact``
     rounded to its decimal places (half a unit in the last place), and ``exact`` has no decimals."""
     spelling = _decimal_spelling(rounded)
-    if spelling is None or _has_decimal(exact) or free_symbols(exact):
+    if spelling is None or has_decimal(exact) or free_symbols(exact):
         return False
     whole, _, places = spelling.lstrip("-").partition(".")
     if len((whole + places).lstrip("0")) < 3:

@@ -1,9 +1,19 @@
 """Finding the final answer in a solution text.
 
-Order of preference: the content of the last ``\\boxed{...}`` / ``\\fbox{...}`` (nested braces, or the
-unbraced ``\\boxed 5``), then PRM800K's ``# Answer`` block, then Minerva-style phrasings ("The final
-answer is $X$. I hope it is correct."). Every step is a constant number of linear scans, so a hostile
-100k-character solution costs a few milliseconds.
+The text is first cut at the first chat-template token (``<|im_start|>``, ``<|im_end|>``...): what a
+model writes after it is a hallucinated next turn, not its answer. Then, after a ``</think>`` block
+first (a reasoning model's draft answers inside it are superseded by the final one) and in the whole
+text otherwise, the order of preference is:
+
+1. the last non-empty ``\\boxed{...}`` / ``\\fbox{...}`` (nested braces, or the unbraced ``\\boxed 5``),
+   joined with the boxes right before it when only ``and``, ``or``, commas or math delimiters separate
+   them (``the integers are $\\boxed{-2}$ and $\\boxed{1}$`` is the list ``-2, 1``);
+2. PRM800K's ``# Answer`` block;
+3. Minerva-style phrasings ("The final answer is $X$. I hope it is correct.", "The answer is: X",
+   "**Final Answer**" followed by the answer).
+
+Every step is a constant number of linear scans, so a hostile 100k-character solution costs a few
+milliseconds.
 """
 
 from __future__ import annotations
@@ -14,8 +24,18 @@ __all__ = ["extract_answer"]
 
 _BOX = re.compile(r"\\(?:boxed|fbox)(?![a-zA-Z])")
 _ANSWER_HEADER = "# Answer"
-_PHRASES = ("the final answer is", "the answer is")
+_PHRASES = ("the final answer is", "the answer is", "final answer")
 _SUFFIX = "i hope it is correct"
+_TEMPLATE_TOKENS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<|user|>")
+_THINK_END = "</think>"
+_HEADING_END = re.compile(r"\**[ \t]*(?::|\n)")
+_MAX_JOINED = 20
+_MAX_GAP = 40  # characters between two boxes of one list ("$ and $", ", \\quad ")
+_MAX_OCCURRENCES = 5  # phrase occurrences tried from the last one back (a truncated repetition is empty)
+# What may separate the boxes of one list: no words other than and/or, so different sentences never join.
+_JOINER = re.compile(
+    r"(?:\s|\$|\\[()\[\],;]|[,;&]|\\q?quad(?![a-zA-Z])|\\text\{\s*(?:and|or)\s*\}|and(?![a-zA-Z])|or(?![a-zA-Z]))*"
+)
 
 
 def _matching_braces(text: str) -> dict[int, int]:
@@ -35,23 +55,40 @@ def _matching_braces(text: str) -> dict[int, int]:
     return closes
 
 
-def _boxed(text: str) -> str | None:
-    starts = [m.end() for m in _BOX.finditer(text)]
-    if not starts:
-        return None
+def _boxes(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, content)`` of each box, in order (``end`` is -1 for an unbraced ``\\boxed 5``)."""
+    found = []
     closes = _matching_braces(text) if "{" in text else {}
-    for start in reversed(starts):  # the last well-formed, non-empty box wins
-        pos = start
+    for match in _BOX.finditer(text):
+        pos = match.end()
         while pos < len(text) and text[pos] == " ":
             pos += 1
         if pos < len(text) and text[pos] == "{":
             end = closes.get(pos)
             content = text[pos + 1 : end].strip() if end is not None else ""
+            found.append((match.start(), end if end is not None else -1, content))
         else:  # \boxed 5: up to the end of the math, line or sentence
             content = re.split(r"[$\n]", text[pos : pos + 1000], maxsplit=1)[0].strip().rstrip(".")
-        if content:
-            return content
-    return None
+            found.append((match.start(), -1, content))
+    return found
+
+
+def _boxed(text: str) -> str | None:
+    if "\\boxed" not in text and "\\fbox" not in text:
+        return None
+    boxes = [box for box in _boxes(text) if box[2]]  # the last well-formed, non-empty box wins...
+    if not boxes:
+        return None
+    start, _, content = boxes[-1]
+    joined = [content]
+    for previous_start, previous_end, previous in reversed(boxes[-_MAX_JOINED:-1]):
+        gap = text[previous_end + 1 : start] if previous_end >= 0 else "x"
+        if len(gap) > _MAX_GAP or _JOINER.fullmatch(gap) is None:
+            break  # ...together with the boxes of the same list right before it
+        if previous not in joined:
+            joined.insert(0, previous)
+        start = previous_start
+    return ", ".join(joined)
 
 
 def _prm800k(text: str) -> str | None:
@@ -71,17 +108,55 @@ def _without_suffix(line: str) -> str:
     return line
 
 
+def _after_phrase(text: str, start: int) -> str:
+    """The answer written after a phrase ending at ``start``: the rest of its line, or the next line."""
+    window = text[start : start + 2000].lstrip("*: \t")
+    line, _, following = window.partition("\n")
+    if not line.strip(" *:"):  # **Final Answer**\n\n 12
+        line = following.strip().split("\n", 1)[0]
+    answer = _without_suffix(line).strip().removeprefix(":").strip().strip("*").strip()
+    return answer.rstrip(".").strip().strip("$").strip().rstrip(".").strip()
+
+
+def _introduces(text: str, end: int, phrase: str) -> bool:
+    """A bare "final answer" is a heading only when a colon or a line break follows (not "to get the
+    final answer we...")."""
+    return phrase != "final answer" or _HEADING_END.match(text, end, end + 10) is not None
+
+
 def _phrased(text: str) -> str | None:
     lowered = text.lower()
     for phrase in _PHRASES:
-        at = lowered.rfind(phrase)
-        if at >= 0:
-            line = text[at + len(phrase) : at + len(phrase) + 2000].split("\n", 1)[0]
-            answer = _without_suffix(line).strip().removeprefix(":").strip()
-            answer = answer.rstrip(".").strip().strip("$").strip().rstrip(".").strip()
+        end = len(lowered)
+        for _ in range(_MAX_OCCURRENCES):
+            at = lowered.rfind(phrase, 0, end)
+            if at < 0:
+                break
+            answer = _after_phrase(text, at + len(phrase)) if _introduces(text, at + len(phrase), phrase) else ""
             if answer:
                 return answer
+            end = at
     return None
+
+
+def _find(text: str) -> str | None:
+    for finder in (_boxed, _prm800k, _phrased):
+        answer = finder(text)
+        if answer is not None:
+            return answer
+    return None
+
+
+def _before_template_token(text: str) -> str:
+    """The text before the first chat-template token that follows some content."""
+    cut = len(text)
+    for token in _TEMPLATE_TOKENS:
+        at = text.find(token)
+        while 0 <= at < cut and not text[:at].strip():  # a leading <|im_start|>assistant is not junk
+            at = text.find(token, at + len(token))
+        if 0 <= at < cut:
+            cut = at
+    return text[:cut]
 
 
 def extract_answer(text: str) -> str | None:
@@ -91,12 +166,15 @@ def extract_answer(text: str) -> str | None:
         text: A full solution (model output or dataset solution).
 
     Returns:
-        The answer's text (LaTeX, without the box), stripped; None when no answer is found.
+        The answer's text (LaTeX, without the box), stripped; None when no answer is found. Several boxes
+        of one final list are joined with ``", "``.
     """
     if not text:
         return None
-    for finder in (_boxed, _prm800k, _phrased):
-        answer = finder(text)
+    text = _before_template_token(text)
+    think_end = text.rfind(_THINK_END)
+    if think_end >= 0:
+        answer = _find(text[think_end + len(_THINK_END) :])
         if answer is not None:
             return answer
-    return None
+    return _find(text)

@@ -15,7 +15,7 @@ from typing import Any
 
 from mathft.grading.ast import Node, num, to_data
 from mathft.grading.cluster import cluster_answers as _cluster
-from mathft.grading.compare import CompareContext, equivalent, prepare
+from mathft.grading.compare import CompareContext, equivalent, has_decimal, prepare, undefined
 from mathft.grading.extract import extract_answer as _extract
 from mathft.grading.lexer import WORDS
 from mathft.grading.normalize import normalize_answer as _normalize
@@ -29,6 +29,7 @@ _PLAIN_INTEGER = re.compile(r"-?[1-9]\d{0,30}|0")
 _WORDS = re.compile(r"[A-Za-z(][A-Za-z ,.'()-]*")
 _WORD = re.compile(r"[A-Za-z]{2}|^\([A-Za-z]\)$")
 _LETTER_RUN = re.compile(r"[A-Za-z]{3,}")
+_TEXT_SEPARATOR = re.compile(r"\s*,\s*|\s+(?:and|or)\s+", re.IGNORECASE)
 
 
 def _is_text(normalized: str) -> bool:
@@ -36,6 +37,12 @@ def _is_text(normalized: str) -> bool:
     if _WORDS.fullmatch(normalized) is None:
         return False
     return any(word.lower() not in WORDS for word in _LETTER_RUN.findall(normalized))
+
+
+def _text_list(normalized: str) -> str:
+    """``Bob, Amy`` -> ``Amy,Bob``: a list of words is unordered like a list of numbers."""
+    items = [item for item in _TEXT_SEPARATOR.split(normalized) if item]
+    return ",".join(sorted(items, key=str.lower)) if len(items) > 1 else normalized
 
 
 def _same_words(left: str, right: str) -> bool:
@@ -93,6 +100,7 @@ class _LRU:
 class _Parsed:
     normalized: str
     tree: Node | None  # None when the parser cannot read it: then only string equality counts
+    equation: Node | None = None  # y = 2x + 1 kept as an equation (tree is its value 2x + 1)
 
 
 class Grader:
@@ -186,7 +194,11 @@ class Grader:
             parsed[item.normalized] = item
             return item.normalized
 
-        return _cluster(answers, key, lambda a, b: self._decide(parsed[a], parsed[b], symmetric=True))
+        def rounded(normalized: str) -> bool:
+            tree = parsed[normalized].tree
+            return tree is not None and has_decimal(tree)
+
+        return _cluster(answers, key, lambda a, b: self._decide(parsed[a], parsed[b], symmetric=True), rounded)
 
     @property
     def stats(self) -> GraderStats:
@@ -233,15 +245,19 @@ class Grader:
         item = None
         if normalized:
             tree: Node | None = None
-            if not _is_text(normalized):
+            if _is_text(normalized):
+                normalized = _text_list(normalized)
+            else:
                 try:
                     tree = prepare(parse(normalized))
                 except ParseError:
                     self._count("parse_failures")
             # Unreadable text without a letter or digit ("$$", "?!", "...") is noise, not an answer;
             # unreadable text with some ("3:2", "\overline{AB}") still matches its own spelling.
-            if tree is not None or any(ch.isalnum() for ch in normalized):
-                item = _Parsed(normalized, tree)
+            if tree is not None and undefined(tree):
+                pass  # 1/0 is not a value: equal to nothing, not even itself, and in no cluster
+            elif tree is not None or any(ch.isalnum() for ch in normalized):
+                item = _Parsed(normalized, tree, _equation(text) if "=" in text and tree is not None else None)
         self._answers.put(text, item)
         return item
 
@@ -249,7 +265,8 @@ class Grader:
         self._count("comparisons")
         if left.normalized == right.normalized or _same_words(left.normalized, right.normalized):
             return True
-        pair = (left.normalized, right.normalized)
+        # "y=2x+3" normalizes to "2x+3" but also compares as an equation: it needs its own cache entries.
+        pair = (_cache_name(left), _cache_name(right))
         key = (*sorted(pair), True) if symmetric else (*pair, False)
         verdict = self._verdicts.get(key)
         if verdict is not _MISSING:
@@ -263,8 +280,12 @@ class Grader:
             # all, not timeout_s per element pair.
             deadline = time.monotonic() + self.timeout_s
             symbolic = functools.partial(self._symbolic, deadline=deadline)
+            ctx = CompareContext(symbolic, symmetric)
             try:
-                verdict = equivalent(left.tree, right.tree, CompareContext(symbolic, symmetric))
+                verdict = equivalent(left.tree, right.tree, ctx)
+                if not verdict and (left.equation or right.equation):  # y = -x/2 + 3/4 vs 2x + 4y - 3 = 0
+                    as_equations = (left.equation or left.tree, right.equation or right.tree)
+                    verdict = all(t.op == "rel" for t in as_equations) and equivalent(*as_equations, ctx)
             except RecursionError:  # trees are depth-capped by the parser; this is a last line of defence
                 verdict = False
         self._verdicts.put(key, verdict)
@@ -281,6 +302,19 @@ class Grader:
             self._count("timeouts")
             return False
         return bool(reply.get("equal"))
+
+
+def _cache_name(item: _Parsed) -> str:
+    return item.normalized if item.equation is None else "\0equation:" + item.normalized
+
+
+def _equation(text: str) -> Node | None:
+    """The answer as an equation when it is one with its ``y =`` prefix kept (``y = 2x + 1``)."""
+    try:
+        tree = prepare(parse(_normalize(text, keep_prefix=True)), drop=False)
+    except ParseError:
+        return None
+    return tree if tree.op == "rel" and tree.value == ("=",) else None
 
 
 _DEFAULT: Grader | None = None

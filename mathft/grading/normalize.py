@@ -17,7 +17,8 @@ __all__ = ["normalize_answer"]
 
 _UNICODE = str.maketrans({
     "π": "\\pi ", "∞": "\\infty ", "√": "\\sqrt", "×": "\\times ", "·": "\\cdot ", "−": "-", "–": "-",
-    "≤": "\\leq ", "≥": "\\geq ", "≠": "\\neq ", "°": "", "∪": "\\cup ", "±": "\\pm ", "\u2009": " ",
+    "≤": "\\leq ", "≥": "\\geq ", "≠": "\\neq ", "°": "^\\circ ", "≈": "\\approx ",
+    "€": "", "£": "", "¥": "", "⟨": "\\langle ", "⟩": "\\rangle ", "∪": "\\cup ", "±": "\\pm ", "\u2009": " ",
     "\u00a0": " ", "\u202f": " ", "²": "^2", "³": "^3",
     "½": "\\frac{1}{2}", "⅓": "\\frac{1}{3}", "⅔": "\\frac{2}{3}", "¼": "\\frac{1}{4}", "¾": "\\frac{3}{4}",
 })
@@ -29,6 +30,8 @@ _REWRITES: list[tuple[str, re.Pattern[str], str]] = [
     (",\\!", re.compile(r"(\d),\\!\s*(?=\d{3}(?!\d))"), r"\1"),  # 3,\!250
     ("\\", re.compile(r"\\(?:left|right)\s*\."), ""),
     ("\\", re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])"), ""),
+    # x = 1 \quad x = 2: a space between two stated values separates them like a comma
+    ("quad", re.compile(r"\\q?quad\s*(?=[a-zA-Z](?:_\{?\w{1,10}\}?)?\s*=)"), ","),
     ("\\", re.compile(r"\\(?:displaystyle|textstyle|quad|qquad|limits|mathstrut)(?![a-zA-Z])"), " "),
     ("\\", re.compile(r"(\\\\)|\\[,!;: >]"), r"\1 "),  # thin spaces; a row break \\ is kept whole
     ("~", re.compile(r"~"), " "),
@@ -60,7 +63,12 @@ _BARE_UNIT = re.compile(
     re.IGNORECASE,
 )
 _SPACED_MIXED_NUMBER = re.compile(r"(?<![\d.])(\d+)\s+(\d+)\s*/\s*(\d+)(?![\d.])")  # 7 3/4 (PRM800K)
-_TEXT_COMMAND = re.compile(r"\\(?:text|textbf|textit|textrm|textnormal|mbox|mathrm|mathbf|mathit|operatorname)\s*\{")
+_TEXT_COMMAND = re.compile(
+    r"\\(?:text|textbf|textit|textrm|textnormal|textsf|texttt|textup|emph|mbox|hbox|mathrm|mathbf|mathit|"
+    r"mathsf|operatorname)\s*\{"
+)
+# Unit symbols of one or two letters are only dropped after a space (5 m^2): 5m^2 is an algebraic term.
+_SPACED_UNIT = re.compile(r"(?<=\d)\s+(?:m|km|mm|kg|g|s|ml|mL|L)(?:\s*\^\s*(?:\{\s*\d\s*\}|\d))?\s*$")
 _UNIT_POWER = re.compile(r"\s*\^\s*(?:\{\s*\d\s*\}|\d)")
 _UNIT = re.compile(r"[a-zA-Z][a-zA-Z .]*")
 
@@ -179,7 +187,8 @@ def _squeeze_spaces(text: str) -> str:
 
 
 def _drop_variable_prefix(text: str) -> str:
-    if text.count("=") == 1 and "<" not in text and ">" not in text and "\\leq" not in text and "\\geq" not in text:
+    # x = 10.96 \approx 11 is a chain (its last side is the answer), not a prefixed value.
+    if text.count("=") == 1 and not any(r in text for r in ("<", ">", "\\leq", "\\geq", "\\approx")):
         match = _PREFIX.match(text)
         if match and match.end() < len(text):
             return text[match.end() :]
@@ -207,6 +216,13 @@ def _repeating_decimals(text: str) -> str:
     return _REPEATING.sub(_repeating_decimal, text) if "\\overline" in text else text
 
 
+def _strip_trailing_punctuation(text: str) -> str:
+    """``\\frac{1}{3}.``, ``5,`` -> the answer: sentence punctuation after an answer is not part of it."""
+    while text and text[-1] in ".,;" and not text.endswith(("\\.", "\\,", "\\;")):
+        text = text[:-1].rstrip()
+    return text
+
+
 def _rewrite(rules: list[tuple[str, re.Pattern[str], str]]) -> Callable[[str], str]:
     def apply(text: str) -> str:
         for trigger, pattern, replacement in rules:
@@ -226,25 +242,30 @@ _PIPELINE: tuple[Callable[[str], str], ...] = (
     _scale_words,
     _unwrap_text,
     _unwrap_text,  # nested wrappers such as \text{\textbf{cm}}
-    lambda text: _BARE_UNIT.sub("", text),
+    lambda text: _SPACED_UNIT.sub("", _BARE_UNIT.sub("", text)),
     _drop_trailing_words,
     lambda text: _SPACED_MIXED_NUMBER.sub(r"\1\\frac{\2}{\3}", text) if "/" in text else text,
     _top_level_thousands,
     _squeeze_spaces,
     _rewrite(_FINAL_REWRITES),
     _drop_variable_prefix,
-    lambda text: text.rstrip(".").rstrip() if not text.endswith("\\.") else text,
+    _strip_trailing_punctuation,
 )
 
 
-def normalize_answer(answer: str) -> str:
+def normalize_answer(answer: str, keep_prefix: bool = False) -> str:
     """The canonical string form of an answer (for exact matching, caching and hashing).
 
     Strips ``$``, ``\\left``/``\\right``, thin spaces, ``\\text{...}`` units, degrees, ``\\%``, ``\\$``,
     thousands separators, a ``x =`` prefix and a trailing period; rewrites ``\\dfrac``/``\\tfrac`` to
     ``\\frac``, ``\\frac12`` to ``\\frac{1}{2}``, ``.5`` to ``0.5`` and ``\\le`` to ``\\leq``.
+
+    Args:
+        answer: The answer's text.
+        keep_prefix: Keep a ``y =`` prefix (the grader compares ``y = 2x + 1`` with other equations).
     """
     text = answer
     for step in _PIPELINE:
-        text = step(text)
+        if not (keep_prefix and step is _drop_variable_prefix):
+            text = step(text)
     return text

@@ -21,6 +21,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from mathft.grading.ast import Node
+from mathft.grading.commands import COMMANDS, FUNCTIONS, function
 from mathft.grading.lexer import LexError, Token, tokenize
 
 __all__ = ["ParseError", "parse", "MAX_DEPTH", "MAX_NODES", "MAX_TREE_DEPTH"]
@@ -33,16 +34,11 @@ MAX_TREE_DEPTH = 100  # every consumer walks trees recursively (~3 frames per le
 _RELATIONS = {
     "=": "=", "<": "<", ">": ">", "\\leq": "<=", "\\le": "<=", "\\geq": ">=", "\\ge": ">=",
     "\\neq": "!=", "\\ne": "!=", "\\lt": "<", "\\gt": ">", "\\leqslant": "<=", "\\geqslant": ">=",
+    # x \approx 11 states the value 11: an approximation reads as "=" (x = 10.96 \approx 11 is a chain).
+    "\\approx": "=",
 }
 _MUL_OPS = {"*": "mul", "\\cdot": "mul", "\\times": "mul", "/": "div", "\\div": "div"}
 _CONSTANTS = {"\\pi": "pi", "\\infty": "oo", "\\infin": "oo"}
-_FUNCTIONS = frozenset(
-    {"sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
-     "log", "ln", "exp", "lg"}
-)
-_MATRICES = frozenset({"pmatrix", "bmatrix", "matrix", "vmatrix", "Bmatrix", "smallmatrix", "array"})
-_INVERSES = {"sin": "arcsin", "cos": "arccos", "tan": "arctan"}
-_MINUS_ONE = Node("neg", (Node("num", value=Fraction(1)),))
 _GREEK = frozenset(
     "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi rho "
     "sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Sigma Phi Psi Omega".split()
@@ -172,10 +168,10 @@ class _Parser:
         if token.kind == "op":
             return token.text in ("(", "{")
         name = token.text[1:]
-        if stop_at_function and name in _FUNCTIONS:
+        if stop_at_function and name in FUNCTIONS:
             return False
         return (
-            token.text in _CONSTANTS or name in _FUNCTIONS or name in _GREEK or token.text in _PRIMARY_COMMANDS
+            token.text in _CONSTANTS or name in FUNCTIONS or name in _GREEK or token.text in _PRIMARY_COMMANDS
         )
 
     def parse_unary(self) -> Node:
@@ -261,6 +257,8 @@ class _Parser:
             return self.group(token.text)
         if token.text == "|":
             return self.absolute()
+        if token.text == "\\langle":
+            return self.angle()
         if token.text in _CONSTANTS:
             return self.node("sym", value=_CONSTANTS[token.text])
         if token.text[1:] in _GREEK:
@@ -268,8 +266,8 @@ class _Parser:
         handler = _PRIMARY_COMMANDS.get(token.text)
         if handler is not None:
             return handler(self)
-        if token.text[1:] in _FUNCTIONS:
-            return self.function(token.text[1:])
+        if token.text[1:] in FUNCTIONS:
+            return function(self, token.text[1:])
         raise ParseError(f"unexpected {token.text!r}")
 
     def number(self, text: str) -> Node:
@@ -302,11 +300,21 @@ class _Parser:
             return inner
         if closer not in _CLOSERS:
             raise ParseError(f"unclosed {opener!r}")
+        if inner.op == "matrix":
+            return inner  # \left[\begin{array}...\end{array}\right] is the matrix, not a 1-tuple of it
         if inner.op == "list":
             return self.node("tuple", inner.args, opener + closer)
         if opener + closer != "()" and inner.op not in ("rel",):
             return self.node("tuple", (inner,), opener + closer)
         return inner
+
+    def angle(self) -> Node:
+        """``\\langle 1, 2 \\rangle``: a vector written as its ordered components, i.e. the tuple ``(1, 2)``."""
+        self.descend()
+        inner = self.parse_list()
+        self.expect("\\rangle")
+        self.depth -= 1
+        return self.node("tuple", inner.args if inner.op == "list" else (inner,), "()")
 
     def delimited(self, opener: str) -> Node:
         closer, name = _DELIMITED[opener]
@@ -339,75 +347,9 @@ class _Parser:
         self.depth -= 1
         return result
 
-    def function(self, name: str) -> Node:
-        base = None
-        if name == "log" and self.at("_"):
-            self.take()
-            self.descend()
-            base = self.argument()
-            self.depth -= 1
-        power = None
-        if self.at("^"):
-            self.take()
-            power = self.parse_script()
-        self.descend()
-        arg = self.parse_mul(stop_at_function=True)
-        self.depth -= 1
-        if power is not None and power == _MINUS_ONE and name in _INVERSES:
-            name, power = _INVERSES[name], None  # \tan^{-1} x is arctan x, not 1/tan x
-        result = self.node("func", (arg,) if base is None else (arg, base), name)
-        return result if power is None else self.node("pow", (result, power))
-
-    def frac(self) -> Node:
-        return self.node("div", (self.argument(), self.argument()))
-
-    def binom(self) -> Node:
-        return self.node("func", (self.argument(), self.argument()), "binom")
-
-    def sqrt(self) -> Node:
-        index = None
-        if self.at("["):
-            self.take()
-            index = self.parse_add()
-            self.expect("]")
-        radicand = self.argument()
-        if index is None:
-            return self.node("func", (radicand,), "sqrt")
-        return self.node("func", (radicand, index), "root")
-
-    def environment(self) -> Node:
-        name = self.script_text()
-        if name not in _MATRICES:
-            raise ParseError(f"unsupported environment {name!r}")
-        if name == "array" and self.at("{"):
-            self.script_text()  # column specification such as {cc}
-        rows: list[list[Node]] = [[]]
-        while not self.at("\\end"):
-            if self.at("&"):
-                self.take()
-                continue
-            if self.at("\\\\"):
-                self.take()
-                rows.append([])
-                continue
-            rows[-1].append(self.parse_rel())
-        self.take()
-        if self.script_text() != name:
-            raise ParseError(f"\\begin{{{name}}} closed by another environment")
-        return self.matrix([row for row in rows if row])
-
-    def matrix(self, rows: list[list[Node]]) -> Node:
-        if not rows or any(len(row) != len(rows[0]) for row in rows):
-            raise ParseError("ragged or empty matrix")
-        entries = tuple(entry for row in rows for entry in row)
-        return self.node("matrix", entries, (len(rows), len(rows[0])))
-
 
 _PRIMARY_COMMANDS = {
-    "\\frac": _Parser.frac,
-    "\\binom": _Parser.binom,
-    "\\sqrt": _Parser.sqrt,
-    "\\begin": _Parser.environment,
+    **COMMANDS,
     "\\lfloor": lambda parser: parser.delimited("\\lfloor"),
     "\\lceil": lambda parser: parser.delimited("\\lceil"),
     "\\emptyset": _Parser.empty_set,
