@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+
+CONFIGS = Path(__file__).parents[1] / "configs"
 
 # A small math-flavoured corpus; enough for a byte-level BPE to learn common pieces.
 _CORPUS = [
@@ -22,3 +25,22 @@ def tiny_backbone_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from mathft.backbones.tiny import write_tiny_backbone
 
     return write_tiny_backbone(_CORPUS, tmp_path_factory.mktemp("tiny_backbone"), vocab_size=400)
+
+
+@pytest.fixture(scope="session")
+def workspace(tmp_path_factory, tiny_backbone_dir: Path) -> dict[str, Path]:
+    """Synthetic problems and a candidate file (one right and one wrong candidate per problem)."""
+    from mathft.data.synthetic import write_synthetic
+
+    root = tmp_path_factory.mktemp("workspace")
+    files = write_synthetic(root / "data", n_train=24, n_test=4)
+    candidates = root / "candidates.jsonl"
+    with candidates.open("w") as out, files["train.math"].open() as problems:
+        for i, line in enumerate(problems):
+            row = json.loads(line)
+            pid = row["unique_id"]
+            for j, (answer, ok) in enumerate(((row["answer"], True), (f"{row['answer']}1", False))):
+                out.write(json.dumps({"problem_id": pid, "gold": row["answer"], "problem": row["problem"],
+                                      "text": f"So the answer is $\\boxed{{{answer}}}$.", "answer": answer,
+                                      "sample_idx": j, "correct": ok}) + "\n")
+    return {"root": root, "train": files["train.math"], "candidates": candidates, "backbone": tiny_backbone_dir}

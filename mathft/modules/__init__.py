@@ -1,1 +1,15 @@
-"""mathft.modules."""
+"""LightningModules (generator, evaluator), their backbone and loss components."""
+
+from mathft.modules.backbone import BackboneConfig, LoraSettings
+from mathft.modules.base import BackboneModule
+from mathft.modules.evaluator import EvaluatorModule
+from mathft.modules.generator import GenerationSettings, GeneratorModule
+
+__all__ = [
+    "BackboneConfig",
+    "LoraSettings",
+    "BackboneModule",
+    "GenerationSettings",
+    "GeneratorModule",
+    "EvaluatorModule",
+]

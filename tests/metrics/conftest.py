@@ -9,7 +9,7 @@ import pytest
 from mathft.grading import Grader
 from mathft.records import ProblemGroup
 
-from metric_problems import build_problem  # tests/metrics is on sys.path (rootdir import mode)
+from tests.metrics.metric_problems import build_problem  # tests/metrics is on sys.path (rootdir import mode)
 
 
 @pytest.fixture(scope="session")

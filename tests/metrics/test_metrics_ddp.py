@@ -12,7 +12,7 @@ import torch.multiprocessing as mp
 from mathft.metrics import RerankMetrics, SamplingMetrics
 from mathft.grading import Grader
 
-from metric_problems import many_problems  # noqa: I001 - tests/metrics is on sys.path (rootdir mode)
+from tests.metrics.metric_problems import many_problems  # noqa: I001 - tests/metrics is on sys.path (rootdir mode)
 
 WORLD_SIZE = 2
 

@@ -14,7 +14,7 @@ from mathft.records import ProblemGroup
 from mathft.grading import Grader
 from mathft.selection import analyze_problem, curves_by_k, curves_by_top_n, summarize
 
-from metric_problems import build_problem, many_problems  # noqa: I001 - tests/metrics is on sys.path (rootdir mode)
+from tests.metrics.metric_problems import build_problem, many_problems  # noqa: I001 - tests/metrics is on sys.path (rootdir mode)
 
 
 def _floats(result: dict[str, torch.Tensor]) -> dict[str, float]:

@@ -1,0 +1,166 @@
+"""The evaluator: the LLM judges a candidate by p("correct") vs p("incorrect") (paper Eq. 5-13)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from torch import Tensor, nn
+from torchmetrics import MaxMetric, MeanMetric, Metric
+from torchmetrics.classification import BinaryAUROC
+
+from mathft.modules.backbone import BackboneConfig
+from mathft.modules.base import BackboneModule
+from mathft.modules.losses import PairwiseMarginLoss, VerdictLossInputs, mle_loss
+from mathft.modules.verdict import VerdictLogProbs, VerdictTokens, score_verdicts, verdict_tokens
+from mathft.modules.ranks import share_of_problems
+from mathft.records import CandidateRecord
+
+__all__ = ["EvaluatorModule"]
+
+
+def _default_rerank_metric(top_k: int) -> Metric:
+    from mathft.metrics import RerankMetrics
+
+    return RerankMetrics(k=top_k)
+
+
+class EvaluatorModule(BackboneModule):
+    """Fine-tunes the LLM as its own solution evaluator and validates it by re-ranking candidates.
+
+    Logs ``train/loss``, ``val/loss``, ``val/pairwise_acc``, ``val/auroc`` and the re-rank metric's keys
+    (``val/rr_all``, ``val/rr_majK``, ``val/w_rr_majK``, ...), plus ``val/rr_majK_best``.
+
+    Args:
+        backbone: The causal LM to fine-tune.
+        optimizer: Optimizer factory.
+        scheduler: Optional LR scheduler factory.
+        loss: Component taking :class:`VerdictLossInputs`; defaults to :class:`PairwiseMarginLoss` (Eq. 8).
+            A component with ``requires_mle = True`` (e.g. ``JointLoss``) also gets the MLE term.
+        top_k: K of the top-K-cluster re-ranking metrics (used by the default re-rank metric).
+        correct_word: Verdict word for correct candidates.
+        incorrect_word: Verdict word for incorrect candidates.
+        rerank_metric: torchmetrics metric with ``update(Sequence[ProblemGroup])``; defaults to
+            ``mathft.metrics.RerankMetrics(top_k=top_k)``.
+    """
+
+    def __init__(
+        self,
+        backbone: BackboneConfig,
+        optimizer: OptimizerCallable = torch.optim.AdamW,
+        scheduler: LRSchedulerCallable | None = None,
+        loss: nn.Module | None = None,
+        top_k: int = 3,
+        correct_word: str = "correct",
+        incorrect_word: str = "incorrect",
+        rerank_metric: Metric | None = None,
+    ) -> None:
+        super().__init__(backbone, optimizer, scheduler)
+        self.save_hyperparameters(ignore=["loss", "rerank_metric", "optimizer", "scheduler"])
+        self.loss = loss if loss is not None else PairwiseMarginLoss()
+        self.rerank_metric = rerank_metric if rerank_metric is not None else _default_rerank_metric(top_k)
+        self.val_auroc = BinaryAUROC()
+        self.val_pairwise_acc = MeanMetric()
+        self.val_rr_best = MaxMetric()
+        self._tokens: VerdictTokens | None = None
+        self._val_records: list[CandidateRecord] = []
+        self._plottable = False
+
+    @property
+    def selection_metric(self) -> Metric | None:
+        """The re-rank metric of the last validation (for figures), else ``None``."""
+        return self.rerank_metric if self._plottable else None
+
+    @property
+    def tokens(self) -> VerdictTokens:
+        """The verdict token ids (looked up once)."""
+        if self._tokens is None:
+            hp = self.hparams
+            self._tokens = verdict_tokens(self.tokenizer, hp.correct_word, hp.incorrect_word)
+        return self._tokens
+
+    def score(self, input_ids: Tensor, attention_mask: Tensor) -> VerdictLogProbs:
+        """Verdict log-probabilities of right-padded evaluator prompts (last position only)."""
+        return score_verdicts(self.model, input_ids, attention_mask, self.tokens)
+
+    def compute_loss(self, batch: dict[str, Any], verdicts: VerdictLogProbs) -> Tensor:
+        """The training objective; override to use other model outputs."""
+        inputs = VerdictLossInputs(
+            log_p_correct=verdicts.correct,
+            log_p_incorrect=verdicts.incorrect,
+            labels=batch["labels"].float(),
+            pair_index=batch["pair_index"],
+            mle_loss=self._mle_term(batch) if getattr(self.loss, "requires_mle", False) else None,
+        )
+        return self.loss(inputs)
+
+    def _mle_term(self, batch: dict[str, Any]) -> Tensor:
+        """Eq. 3 on the correct candidates' prompts (problem + solution), for the joint objectives (Eq. 11-13).
+
+        Uses ``batch["lm_labels"]`` when the data layer provides it (e.g. solution tokens only); otherwise
+        every non-pad token of the correct rows.
+        """
+        positive = batch["labels"] > 0.5
+        if not positive.any():
+            return batch["labels"].sum() * 0.0
+        ids, mask = batch["input_ids"][positive], batch["attention_mask"][positive]
+        labels = batch["lm_labels"][positive] if "lm_labels" in batch else ids.masked_fill(mask == 0, -100)
+        logits = self.model(input_ids=ids, attention_mask=mask, use_cache=False).logits
+        return mle_loss(logits, labels)
+
+    def _shared_step(self, batch: dict[str, Any], stage: str) -> Tensor:
+        verdicts = self.score(batch["input_ids"], batch["attention_mask"])
+        loss = self.compute_loss(batch, verdicts)
+        self.log(f"{stage}/loss", loss, prog_bar=True, batch_size=self._batch_size(batch), sync_dist=stage != "train")
+        if stage != "train":
+            self._update_val_metrics(batch, verdicts.score.detach())
+        return loss
+
+    # ---- validation -----------------------------------------------------------------------------------
+    def on_validation_epoch_start(self) -> None:
+        self._val_records = []
+        self._plottable = False
+
+    def _update_val_metrics(self, batch: dict[str, Any], scores: Tensor) -> None:
+        labels = batch["labels"].long()
+        self.val_auroc.update(scores, labels)
+        pairs = batch["pair_index"]
+        hits = (scores[pairs[:, 0]] > scores[pairs[:, 1]]).float()
+        # Always update (weight 0 when the batch has no pairs) so that every rank syncs the metric alike.
+        self.val_pairwise_acc.update(hits if hits.numel() else scores.new_zeros(1),
+                                     weight=1.0 if hits.numel() else scores.new_zeros(1))
+        if "problem_id" not in batch:
+            return
+        for i, score in enumerate(scores.float().cpu().tolist()):
+            self._val_records.append(
+                CandidateRecord(
+                    problem_id=str(batch["problem_id"][i]),
+                    gold=str(batch["gold"][i]),
+                    answer=batch["answer"][i],
+                    sample_idx=int(batch["sample_idx"][i]),
+                    score=score,
+                    correct=bool(labels[i]),
+                )
+            )
+
+    def on_validation_epoch_end(self) -> None:
+        self.log("val/auroc", self.val_auroc.compute())
+        self.val_auroc.reset()
+        pairwise = self.val_pairwise_acc.compute()
+        if torch.isfinite(pairwise):  # NaN when no validation batch had a pair
+            self.log("val/pairwise_acc", pairwise)
+        self.val_pairwise_acc.reset()
+        if self.trainer.sanity_checking:
+            return
+        groups, total = share_of_problems(self._val_records, self.trainer, key=lambda r: (r.problem_id, r.sample_idx))
+        if total == 0:  # the same on every rank: no rank enters the metric's sync alone
+            return
+        self.rerank_metric.reset()
+        self.rerank_metric.update(groups)  # this rank's share; compute() sums the states over ranks
+        self._plottable = True
+        for key, value in self.rerank_metric.compute().items():  # rr_all, rr_majK, w_rr_majK, maj1, ...
+            self.log(f"val/{key}", torch.as_tensor(value, dtype=torch.float32), sync_dist=False)
+            if key == "rr_majK":
+                self.val_rr_best.update(torch.as_tensor(value, dtype=torch.float32))
+                self.log("val/rr_majK_best", self.val_rr_best.compute(), sync_dist=False)
