@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-__all__ = ["Node", "to_data", "from_data", "num", "sym", "free_symbols", "decimal_value", "CONSTANTS"]
+__all__ = ["Node", "to_data", "from_data", "num", "sym", "free_symbols", "decimal_value", "tree_size", "CONSTANTS"]
 
 # Names that are numbers, not variables (MATH convention: e is Euler's number, i the imaginary unit).
 CONSTANTS = frozenset({"pi", "e", "i", "oo"})
@@ -99,3 +99,12 @@ def decimal_value(text: str) -> Fraction:
     mantissa, _, exponent = text.lower().partition("e")
     value = Fraction(mantissa)
     return value * Fraction(10) ** int(exponent) if exponent else value
+
+
+def tree_size(tree: Node) -> int:
+    """Number of nodes (trees are capped at a few thousand by the parser), counted without recursion."""
+    count, stack = 0, [tree]
+    while stack:
+        count += 1
+        stack.extend(stack.pop().args)
+    return count

@@ -7,7 +7,7 @@ clusters depend on the order of the samples, so the rule is canonical instead:
 1. Answers without a decimal literal ("exact" answers) are clustered first, with the exact relation
    (which is transitive), in the order of their canonical keys.
 2. Each answer with a decimal literal then joins the largest exact cluster it matches (ties: the
-   cluster with the smallest index), in the order of the canonical keys.
+   cluster whose representative has the smallest canonical key), in the order of the canonical keys.
 3. A decimal answer that matches no exact cluster clusters only with other such answers equal to it.
 
 Every step depends only on the set of answers, never on their order.
@@ -51,9 +51,9 @@ def cluster_answers(
     exact = _greedy([k for k in ordered if not rounded(k)], groups, same, [])
     decimal: list[tuple[str, list[int]]] = []
     for canonical in (k for k in ordered if rounded(k)):
-        matches = [members for representative, members in exact if same(representative, canonical)]
-        if matches:  # the largest matching exact cluster, ties to the smallest index
-            min(matches, key=lambda members: (-len(members), min(members))).extend(groups[canonical])
+        matches = [(representative, members) for representative, members in exact if same(representative, canonical)]
+        if matches:  # the largest matching exact cluster; ties by canonical key, never by input position
+            min(matches, key=lambda match: (-len(match[1]), match[0]))[1].extend(groups[canonical])
         else:
             _greedy([canonical], groups, same, decimal)
     result = [sorted(members) for _, members in exact + decimal]

@@ -1,9 +1,11 @@
 """Finding the final answer in a solution text.
 
-The text is first cut at the first chat-template token (``<|im_start|>``, ``<|im_end|>``...): what a
-model writes after it is a hallucinated next turn, not its answer. Then, after a ``</think>`` block
-first (a reasoning model's draft answers inside it are superseded by the final one) and in the whole
-text otherwise, the order of preference is:
+A whole chat transcript (one that starts with a chat token) is first reduced to what follows its last
+assistant header. The text is then cut at the first chat-template token after some content
+(``<|im_start|>``, ``<|im_end|>``...) and at an invented next ``Problem:``/``Question:`` line that
+follows an answer: what a model writes there is a hallucinated next turn, not its answer. Then, after
+a ``</think>`` block first (a reasoning model's draft answers inside it are superseded by the final one)
+and in the whole text otherwise, the order of preference is:
 
 1. the last non-empty ``\\boxed{...}`` / ``\\fbox{...}`` (nested braces, or the unbraced ``\\boxed 5``),
    joined with the boxes right before it when only ``and``, ``or``, commas or math delimiters separate
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 import re
 
+from mathft.grading.normalize import strip_box as _strip_box
+
 __all__ = ["extract_answer"]
 
 _BOX = re.compile(r"\\(?:boxed|fbox)(?![a-zA-Z])")
@@ -27,14 +31,23 @@ _ANSWER_HEADER = "# Answer"
 _PHRASES = ("the final answer is", "the answer is", "final answer")
 _SUFFIX = "i hope it is correct"
 _TEMPLATE_TOKENS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<|user|>")
+# Headers that open the model's own turn: a whole chat (system and user turns included) keeps only what
+# follows the last one.
+_ASSISTANT_HEADERS = ("<|im_start|>assistant", "<|start_header_id|>assistant<|end_header_id|>", "<|assistant|>")
+# One math span right after the phrase, then prose ("$\\frac12$ because ..."): the span is the answer.
+_MATH_FIRST = re.compile(r"\s*(?:\$\$([^$]+)\$\$|\$([^$]+)\$|\\\(((?:[^\\]|\\[^)])+)\\\))(?!.*\$)")
+# A Minerva-style continuation inventing the next few-shot turn: its answer is not this problem's.
+_NEXT_TURN = re.compile(r"^[ \t]*(?:Problem|Question|Q)[ \t]*:", re.MULTILINE)
 _THINK_END = "</think>"
 _HEADING_END = re.compile(r"\**[ \t]*(?::|\n)")
 _MAX_JOINED = 20
 _MAX_GAP = 40  # characters between two boxes of one list ("$ and $", ", \\quad ")
 _MAX_OCCURRENCES = 5  # phrase occurrences tried from the last one back (a truncated repetition is empty)
-# What may separate the boxes of one list: no words other than and/or, so different sentences never join.
+# What may separate the boxes of one list: no words other than and/or (and a "x =" before the next box,
+# as in "$x = \\boxed{1}$ or $x = \\boxed{2}$"), so different sentences never join.
 _JOINER = re.compile(
-    r"(?:\s|\$|\\[()\[\],;]|[,;&]|\\q?quad(?![a-zA-Z])|\\text\{\s*(?:and|or)\s*\}|and(?![a-zA-Z])|or(?![a-zA-Z]))*"
+    r"(?:\s|\$|\\[()\[\],;]|[,;&]|\\q?quad(?![a-zA-Z])|\\text\{\s*(?:and|or)\s*\}|and(?![a-zA-Z])|or(?![a-zA-Z])"
+    r"|(?<![a-zA-Z])[a-zA-Z](?:_\{?\w{1,3}\}?)?\s*=)*"
 )
 
 
@@ -76,19 +89,30 @@ def _boxes(text: str) -> list[tuple[int, int, str]]:
 def _boxed(text: str) -> str | None:
     if "\\boxed" not in text and "\\fbox" not in text:
         return None
-    boxes = [box for box in _boxes(text) if box[2]]  # the last well-formed, non-empty box wins...
+    boxes = [box for box in _outermost(_boxes(text)) if box[2]]  # the last well-formed, non-empty box wins...
     if not boxes:
         return None
     start, _, content = boxes[-1]
-    joined = [content]
+    joined = [_strip_box(content)]
     for previous_start, previous_end, previous in reversed(boxes[-_MAX_JOINED:-1]):
         gap = text[previous_end + 1 : start] if previous_end >= 0 else "x"
         if len(gap) > _MAX_GAP or _JOINER.fullmatch(gap) is None:
             break  # ...together with the boxes of the same list right before it
+        previous = _strip_box(previous)
         if previous not in joined:
             joined.insert(0, previous)
         start = previous_start
     return ", ".join(joined)
+
+
+def _outermost(boxes: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Drop boxes inside another box: ``\\boxed{\\boxed{5}}`` is one box (normalizing strips the inner one)."""
+    kept: list[tuple[int, int, str]] = []
+    for box in boxes:
+        if kept and kept[-1][1] > box[0]:
+            continue  # starts before the previous kept box closes
+        kept.append(box)
+    return kept
 
 
 def _prm800k(text: str) -> str | None:
@@ -114,6 +138,9 @@ def _after_phrase(text: str, start: int) -> str:
     line, _, following = window.partition("\n")
     if not line.strip(" *:"):  # **Final Answer**\n\n 12
         line = following.strip().split("\n", 1)[0]
+    math = _MATH_FIRST.match(line)
+    if math:  # "$\frac{1}{2}$ because the ratio halves": the math is the answer, the rest is prose
+        return next(group for group in math.groups() if group is not None).strip()
     answer = _without_suffix(line).strip().removeprefix(":").strip().strip("*").strip()
     return answer.rstrip(".").strip().strip("$").strip().rstrip(".").strip()
 
@@ -147,6 +174,26 @@ def _find(text: str) -> str | None:
     return None
 
 
+def _assistant_turn(text: str) -> str:
+    """The text after the last assistant header when the text is a whole chat transcript (it starts with a
+    chat token: system and user turns come first). A bare completion is left whole: an assistant header
+    after its answer opens a hallucinated turn, which the cut at the first chat token removes."""
+    if not text.lstrip().startswith("<|"):
+        return text
+    start = max((text.rfind(header) + len(header) if header in text else 0) for header in _ASSISTANT_HEADERS)
+    return text[start:]
+
+
+def _before_next_turn(text: str) -> str:
+    """Cut at an invented next ``Problem:``/``Question:`` line that follows an answer."""
+    for count, match in enumerate(_NEXT_TURN.finditer(text)):
+        if count >= _MAX_OCCURRENCES:
+            break  # each try scans the text before it: a bounded number keeps this linear
+        if match.start() > 0 and _find(text[: match.start()]) is not None:
+            return text[: match.start()]
+    return text
+
+
 def _before_template_token(text: str) -> str:
     """The text before the first chat-template token that follows some content."""
     cut = len(text)
@@ -171,7 +218,7 @@ def extract_answer(text: str) -> str | None:
     """
     if not text:
         return None
-    text = _before_template_token(text)
+    text = _before_next_turn(_before_template_token(_assistant_turn(text)))
     think_end = text.rfind(_THINK_END)
     if think_end >= 0:
         answer = _find(text[think_end + len(_THINK_END) :])

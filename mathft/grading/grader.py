@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import threading
@@ -13,43 +12,20 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from mathft.grading.ast import Node, num, to_data
+from mathft.grading.ast import Node, num, to_data, tree_size
 from mathft.grading.cluster import cluster_answers as _cluster
 from mathft.grading.compare import CompareContext, equivalent, has_decimal, prepare, undefined
 from mathft.grading.extract import extract_answer as _extract
-from mathft.grading.lexer import WORDS
 from mathft.grading.normalize import normalize_answer as _normalize
 from mathft.grading.parser import ParseError, parse
 from mathft.grading.sandbox import WorkerPool
+from mathft.grading.text import WORD_LIST, is_text, meaningful, same_words, text_list, written_as_text
 
 __all__ = ["Grader", "GraderStats", "default_grader"]
 
 _MISSING = object()
 _PLAIN_INTEGER = re.compile(r"-?[1-9]\d{0,30}|0")
-_WORDS = re.compile(r"[A-Za-z(][A-Za-z ,.'()-]*")
-_WORD = re.compile(r"[A-Za-z]{2}|^\([A-Za-z]\)$")
-_LETTER_RUN = re.compile(r"[A-Za-z]{3,}")
-_TEXT_SEPARATOR = re.compile(r"\s*,\s*|\s+(?:and|or)\s+", re.IGNORECASE)
-
-
-def _is_text(normalized: str) -> bool:
-    """Words, not a product of variables: "Devon" must not equal its anagram "Vodne" (but "xy" = "yx")."""
-    if _WORDS.fullmatch(normalized) is None:
-        return False
-    return any(word.lower() not in WORDS for word in _LETTER_RUN.findall(normalized))
-
-
-def _text_list(normalized: str) -> str:
-    """``Bob, Amy`` -> ``Amy,Bob``: a list of words is unordered like a list of numbers."""
-    items = [item for item in _TEXT_SEPARATOR.split(normalized) if item]
-    return ",".join(sorted(items, key=str.lower)) if len(items) > 1 else normalized
-
-
-def _same_words(left: str, right: str) -> bool:
-    """Text answers (``Monday``, ``(C)``) compare case-insensitively, as in PRM800K's grader."""
-    if left.lower() != right.lower():
-        return False
-    return all(_WORDS.fullmatch(s) is not None and _WORD.search(s) is not None for s in (left, right))
+_POISON_STRIKES = 2  # timeouts with distinct partners before an answer loses access to the worker
 
 
 @dataclass
@@ -63,6 +39,9 @@ class GraderStats:
         parse_failures: Distinct answers mathft's parser could not read (compared as strings only).
         too_long: Answers longer than ``max_length`` (graded not equal).
         worker_calls: Comparisons sent to the symbolic worker.
+        poisoned_skips: Symbolic comparisons skipped because an answer is poisoned or the cluster call's
+            ``cluster_timeout_s`` is spent (graded not equal, not cached).
+        coalesced: Decisions that waited for the same decision running in another thread.
     """
 
     comparisons: int = 0
@@ -71,6 +50,8 @@ class GraderStats:
     parse_failures: int = 0
     too_long: int = 0
     worker_calls: int = 0
+    poisoned_skips: int = 0
+    coalesced: int = 0
 
 
 class _LRU:
@@ -111,11 +92,18 @@ class Grader:
             the pair is then not equal and counted in ``stats.timeouts``).
         max_length: Longest answer (after extraction) that is graded; longer ones are not equal.
         cache_size: Entries of the pair-verdict cache and of the parsed-answer cache.
-        num_workers: Symbolic worker processes (started lazily, only when a comparison needs one).
+        num_workers: Symbolic worker processes (started lazily, only when a comparison needs one; the
+            second starts only when two threads need the worker at once).
         memory_limit_mb: Address space each worker may add after starting (a memory bomb in sympy then
             fails inside the worker instead of exhausting the machine).
         startup_timeout_s: How long a worker may take to start (importing sympy), not counted in
             ``timeout_s``.
+        cluster_timeout_s: Symbolic time one ``cluster_answers`` call may spend in all (default
+            ``2 * timeout_s``); after it, undecided pairs are decided by the fast path only (not equal
+            unless proven), so one hostile answer among 64 cannot cost 63 timeouts.
+        poison_size: Answers remembered as "poisoned" (their symbolic comparisons timed out with
+            ``2`` distinct partners, each time as the larger side); later comparisons involving them skip
+            the worker and are counted in ``stats.poisoned_skips``.
     """
 
     def __init__(
@@ -123,9 +111,11 @@ class Grader:
         timeout_s: float = 2.0,
         max_length: int = 1000,
         cache_size: int = 100_000,
-        num_workers: int = 1,
+        num_workers: int = 2,
         memory_limit_mb: int = 2048,
         startup_timeout_s: float = 60.0,
+        cluster_timeout_s: float | None = None,
+        poison_size: int = 10_000,
     ) -> None:
         if timeout_s <= 0 or max_length <= 0 or cache_size <= 0 or num_workers <= 0:
             raise ValueError(
@@ -135,7 +125,13 @@ class Grader:
         self._settings = {
             "timeout_s": timeout_s, "max_length": max_length, "cache_size": cache_size,
             "num_workers": num_workers, "memory_limit_mb": memory_limit_mb, "startup_timeout_s": startup_timeout_s,
+            "cluster_timeout_s": cluster_timeout_s, "poison_size": poison_size,
         }
+        self.cluster_timeout_s = 2 * timeout_s if cluster_timeout_s is None else cluster_timeout_s
+        self._strikes = _LRU(poison_size)  # normalized answer -> partners it timed out with
+        self._inflight: dict[tuple[Any, ...], threading.Event] = {}
+        self._inflight_lock = threading.Lock()
+        self._local = threading.local()  # the running cluster call's deadline, per thread
         self.timeout_s, self.max_length = timeout_s, max_length
         self._verdicts, self._answers = _LRU(cache_size), _LRU(cache_size)
         self._pool = WorkerPool(num_workers, memory_limit_mb, startup_timeout_s)
@@ -145,7 +141,8 @@ class Grader:
     def _after_fork(self) -> None:
         # A lock held by another thread at fork time stays held forever in the child: replace them.
         self._stats_lock = threading.Lock()
-        for cache in (self._verdicts, self._answers):
+        self._inflight_lock, self._inflight = threading.Lock(), {}
+        for cache in (self._verdicts, self._answers, self._strikes):
             cache.reset_lock()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -172,8 +169,8 @@ class Grader:
             gold: The reference answer.
             pred: The extracted predicted answer; None (no answer) is never equivalent.
         """
-        if gold is None or pred is None:
-            return False
+        if not isinstance(gold, (str, int, float)) or not isinstance(pred, (str, int, float)):
+            return False  # None (no answer) or a non-answer object: never equivalent
         left, right = self._parse(gold), self._parse(pred)
         if left is None or right is None:
             return False
@@ -198,7 +195,11 @@ class Grader:
             tree = parsed[normalized].tree
             return tree is not None and has_decimal(tree)
 
-        return _cluster(answers, key, lambda a, b: self._decide(parsed[a], parsed[b], symmetric=True), rounded)
+        self._local.deadline = time.monotonic() + self.cluster_timeout_s
+        try:
+            return _cluster(answers, key, lambda a, b: self._decide(parsed[a], parsed[b], symmetric=True), rounded)
+        finally:
+            self._local.deadline = None
 
     @property
     def stats(self) -> GraderStats:
@@ -245,8 +246,8 @@ class Grader:
         item = None
         if normalized:
             tree: Node | None = None
-            if _is_text(normalized):
-                normalized = _text_list(normalized)
+            if is_text(normalized) or (WORD_LIST.fullmatch(normalized) is not None and written_as_text(text)):
+                normalized = text_list(normalized)
             else:
                 try:
                     tree = prepare(parse(normalized))
@@ -256,14 +257,14 @@ class Grader:
             # unreadable text with some ("3:2", "\overline{AB}") still matches its own spelling.
             if tree is not None and undefined(tree):
                 pass  # 1/0 is not a value: equal to nothing, not even itself, and in no cluster
-            elif tree is not None or any(ch.isalnum() for ch in normalized):
+            elif tree is not None or any(meaningful(ch) for ch in normalized):
                 item = _Parsed(normalized, tree, _equation(text) if "=" in text and tree is not None else None)
         self._answers.put(text, item)
         return item
 
     def _decide(self, left: _Parsed, right: _Parsed, symmetric: bool) -> bool:
         self._count("comparisons")
-        if left.normalized == right.normalized or _same_words(left.normalized, right.normalized):
+        if left.normalized == right.normalized or same_words(left.normalized, right.normalized):
             return True
         # "y=2x+3" normalizes to "2x+3" but also compares as an equation: it needs its own cache entries.
         pair = (_cache_name(left), _cache_name(right))
@@ -272,35 +273,88 @@ class Grader:
         if verdict is not _MISSING:
             self._count("cache_hits")
             return verdict
-        verdict = False
-        if left.tree is not None and right.tree is not None:
-            if symmetric and pair != key[:2]:
-                left, right = right, left  # same orientation for both cache orders
-            # One deadline for the whole decision: a list of 64 trigonometric answers gets timeout_s in
-            # all, not timeout_s per element pair.
-            deadline = time.monotonic() + self.timeout_s
-            symbolic = functools.partial(self._symbolic, deadline=deadline)
-            ctx = CompareContext(symbolic, symmetric)
-            try:
-                verdict = equivalent(left.tree, right.tree, ctx)
-                if not verdict and (left.equation or right.equation):  # y = -x/2 + 3/4 vs 2x + 4y - 3 = 0
-                    as_equations = (left.equation or left.tree, right.equation or right.tree)
-                    verdict = all(t.op == "rel" for t in as_equations) and equivalent(*as_equations, ctx)
-            except RecursionError:  # trees are depth-capped by the parser; this is a last line of defence
-                verdict = False
-        self._verdicts.put(key, verdict)
-        return verdict
+        with self._inflight_lock:  # the same pair asked by several threads at once is computed once
+            running = self._inflight.get(key)
+            if running is None:
+                self._inflight[key] = threading.Event()
+        if running is not None:
+            self._count("coalesced")
+            running.wait(self.timeout_s + self._settings["startup_timeout_s"])
+            verdict = self._verdicts.get(key)
+            return False if verdict is _MISSING else verdict
+        try:
+            verdict, complete = self._compute(left, right, symmetric, pair != key[:2])
+            if complete:  # a verdict cut short by a spent cluster budget may differ next time: not cached
+                self._verdicts.put(key, verdict)
+            return verdict
+        finally:
+            with self._inflight_lock:
+                self._inflight.pop(key).set()
 
-    def _symbolic(self, a: Node, b: Node, deadline: float) -> bool:
+    def _compute(self, left: _Parsed, right: _Parsed, symmetric: bool, swap: bool) -> tuple[bool, bool]:
+        """The verdict, and whether it is final (False when the symbolic step was skipped by a budget)."""
+        if left.tree is None or right.tree is None:
+            return False, True
+        if symmetric and swap:
+            left, right = right, left  # same orientation for both cache orders
+        # One deadline for the whole decision: a list of 64 trigonometric answers gets timeout_s in
+        # all, not timeout_s per element pair; inside cluster_answers also no later than its budget.
+        own_deadline = time.monotonic() + self.timeout_s
+        budget = getattr(self._local, "deadline", None)
+        deadline = own_deadline if budget is None else min(own_deadline, budget)
+        names = (left.normalized, right.normalized)
+        state = {"skipped": False, "timed_out": False}
+        poisoned = any(self._poisoned(name) for name in names)
+
+        def symbolic(a: Node, b: Node) -> bool:
+            if poisoned or (budget is not None and time.monotonic() >= budget):
+                state["skipped"] = True
+                self._count("poisoned_skips")
+                return False
+            equal = self._symbolic(a, b, deadline)
+            if equal is None:  # late: the answers' fault only when their own timeout_s was spent
+                state["timed_out" if deadline == own_deadline else "skipped"] = True
+            return bool(equal)
+
+        ctx = CompareContext(symbolic, symmetric)
+        try:
+            verdict = equivalent(left.tree, right.tree, ctx)
+            if not verdict and (left.equation or right.equation):  # y = -x/2 + 3/4 vs 2x + 4y - 3 = 0
+                as_equations = (left.equation or left.tree, right.equation or right.tree)
+                verdict = all(t.op == "rel" for t in as_equations) and equivalent(*as_equations, ctx)
+        except RecursionError:  # trees are depth-capped by the parser; this is a last line of defence
+            verdict = False
+        if state["timed_out"]:
+            # The worker's cost grows with the larger expression: "0" timing out against a huge power is
+            # not to blame, so only the larger side (both when they are the same size) gets a strike.
+            sizes = (tree_size(left.tree), tree_size(right.tree))
+            for name, partner, size, other in ((*names, *sizes), (*names[::-1], *sizes[::-1])):
+                if size >= other:
+                    self._strike(name, partner)
+        return verdict, not state["skipped"]
+
+    def _poisoned(self, name: str) -> bool:
+        partners = self._strikes.get(name)
+        return partners is not _MISSING and len(partners) >= _POISON_STRIKES
+
+    def _strike(self, name: str, partner: str) -> None:
+        """Record that ``name`` timed out with ``partner``; two distinct partners poison it."""
+        partners = self._strikes.get(name)
+        partners = frozenset() if partners is _MISSING else partners
+        if len(partners) < _POISON_STRIKES:
+            self._strikes.put(name, partners | {partner})
+
+    def _symbolic(self, a: Node, b: Node, deadline: float) -> bool | None:
+        """The worker's verdict on a scalar pair, or None when it ran out of time."""
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             self._count("timeouts")
-            return False
+            return None
         self._count("worker_calls")
         reply = self._pool.request({"a": to_data(a), "b": to_data(b)}, remaining)
         if reply is None:
             self._count("timeouts")
-            return False
+            return None
         return bool(reply.get("equal"))
 
 

@@ -13,13 +13,16 @@ from fractions import Fraction
 
 from mathft.grading.lexer import WORDS
 
-__all__ = ["normalize_answer"]
+__all__ = ["normalize_answer", "strip_box"]
 
 _UNICODE = str.maketrans({
     "π": "\\pi ", "∞": "\\infty ", "√": "\\sqrt", "×": "\\times ", "·": "\\cdot ", "−": "-", "–": "-",
     "≤": "\\leq ", "≥": "\\geq ", "≠": "\\neq ", "°": "^\\circ ", "≈": "\\approx ",
     "€": "", "£": "", "¥": "", "⟨": "\\langle ", "⟩": "\\rangle ", "∪": "\\cup ", "±": "\\pm ", "\u2009": " ",
-    "\u00a0": " ", "\u202f": " ", "²": "^2", "³": "^3",
+    "\u00a0": " ", "\u202f": " ", "²": "^2", "³": "^3", "ℝ": "\\mathbb{R}",
+    # Invisible characters carry no meaning; the other Unicode spaces are spaces.
+    "\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "", "\u00ad": "",
+    **{chr(code): " " for code in (*range(0x2000, 0x200B), 0x205F, 0x3000)},
     "½": "\\frac{1}{2}", "⅓": "\\frac{1}{3}", "⅔": "\\frac{2}{3}", "¼": "\\frac{1}{4}", "¾": "\\frac{3}{4}",
 })
 
@@ -37,7 +40,11 @@ _REWRITES: list[tuple[str, re.Pattern[str], str]] = [
     ("~", re.compile(r"~"), " "),
     ("\\", re.compile(r"\\[dtc]frac(?![a-zA-Z])"), r"\\frac"),
     ("\\", re.compile(r"\\[dt]binom(?![a-zA-Z])"), r"\\binom"),
-    ("\\", re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ(?![a-zA-Z])|\\degree(?![a-zA-Z])"), ""),
+    # The degree sign, with a temperature scale after it (5^\circ\text{F}, 120^\circ C): a unit.
+    ("\\", re.compile(
+        r"(?:\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ(?![a-zA-Z])|\\degree(?![a-zA-Z]))"
+        r"(?:\s*\\(?:text|mathrm|textrm)\s*\{\s*[CFK]\s*\}|\s*[CF](?![a-zA-Z]))?"
+    ), ""),
     ("", re.compile(r"\\%|%|\\\$|\$"), ""),
     ("\\", re.compile(r"\\le(?![a-zA-Z])|\\leqslant(?![a-zA-Z])"), r"\\leq"),
     ("\\", re.compile(r"\\ge(?![a-zA-Z])|\\geqslant(?![a-zA-Z])"), r"\\geq"),
@@ -45,15 +52,17 @@ _REWRITES: list[tuple[str, re.Pattern[str], str]] = [
     ("\\", re.compile(r"\\lt(?![a-zA-Z])"), "<"),
     ("\\", re.compile(r"\\gt(?![a-zA-Z])"), ">"),
     ("\\", re.compile(r"\\infin(?![a-zA-Z])"), r"\\infty"),
+    # The real line is the interval (-oo, oo); \mathbb{R}^2 (a plane) is left alone.
+    ("\\mathbb", re.compile(r"\\mathbb\s*(?:\{\s*R\s*\}|R(?![a-zA-Z]))(?!\s*[\^_])"), r"(-\\infty,\\infty)"),
     ("\\", re.compile(r"\\(?:mathbb|mathcal|boldsymbol|bm)(?![a-zA-Z])"), ""),
     ("\\", re.compile(r"(?<=\d)\s*(?:\\ldots|\\dots|\\cdots)(?![a-zA-Z])"), ""),  # 0.333\ldots
     ("...", re.compile(r"(?<=\d)\.\.\.+"), ""),
 ]
 
-_SCALES = {"thousand": 3, "million": 6, "billion": 9, "trillion": 12}
+_SCALES = {"hundred": 2, "thousand": 3, "million": 6, "billion": 9, "trillion": 12}
 _SCALE_WORD = re.compile(
-    r"(?<=[\d}])\s*(?:\\(?:text|mbox|mathrm)\s*\{\s*(thousand|million|billion|trillion)\s*\}"
-    r"|(thousand|million|billion|trillion)(?![a-zA-Z]))",
+    r"(?<=[\d}])\s*(?:\\(?:text|mbox|mathrm)\s*\{\s*(hundred|thousand|million|billion|trillion)\s*\}"
+    r"|(hundred|thousand|million|billion|trillion)(?![a-zA-Z]))",
     re.IGNORECASE,
 )
 # PRM800K's unit words, also when written without a space after the number (10cm, 3hours).
@@ -68,9 +77,35 @@ _TEXT_COMMAND = re.compile(
     r"mathsf|operatorname)\s*\{"
 )
 # Unit symbols of one or two letters are only dropped after a space (5 m^2): 5m^2 is an algebraic term.
-_SPACED_UNIT = re.compile(r"(?<=\d)\s+(?:m|km|mm|kg|g|s|ml|mL|L)(?:\s*\^\s*(?:\{\s*\d\s*\}|\d))?\s*$")
+_SPACED_UNIT = re.compile(r"(?<=\d)\s+(?:m|km|mm|kg|g|s|h|ml|mL|L)(?:\s*\^\s*(?:\{\s*\d\s*\}|\d))?\s*$")
 _UNIT_POWER = re.compile(r"\s*\^\s*(?:\{\s*\d\s*\}|\d)")
 _UNIT = re.compile(r"[a-zA-Z][a-zA-Z .]*")
+# Plain words after a number are dropped only when every one is a known unit: "3 ab" is 3ab, not 3.
+_UNIT_WORDS = frozenset(
+    "cm mm km m in inch inches ft feet foot yd yard yards mi mile miles meter meters metre metres "
+    "centimeter centimeters millimeter millimeters kilometer kilometers kg g gram grams kilogram kilograms "
+    "lb lbs pound pounds oz ounce ounces ton tons l ml liter liters litre litres gallon gallons s sec secs "
+    "second seconds min mins minute minutes h hr hrs hour hours day days week weeks month months year years "
+    "dollar dollars cent cents degree degrees deg unit units square sq cubic mph kph km/h m/s cm/s ft/s "
+    "percent pct per cent radian radians rad ways people students".split()
+)
+# Words that turn a trailing phrase into a statement about the number (5 \text{ or more}, 4 \text{ squared}):
+# such a phrase is kept (as unreadable text) instead of being dropped as a unit.
+_QUALIFIERS = frozenset(
+    "not no or and more less fewer least most than minus plus times squared cubed is are was were be "
+    "wrong incorrect correct except only approximately about roughly nearly almost over under above below "
+    "at each half twice double triple if when".split()
+)
+_TRAILING_POWER = re.compile(r"(?<=[a-zA-Z])\s*\^\s*(?:\{\s*[23]\s*\}|[23])\s*$")
+_DIGIT_GROUPS = re.compile(r"(?<![\d.^_])\d{1,3}(?: \d{3})+(?! ?\d)")  # 1 000 000 (after spaces are squeezed)
+_SPACED_DIGITS = re.compile(r"(?<=\d)(?<![\^_]\d) (?=\d)")  # \log_2 8: a one-digit script ends there
+_MATH_DELIMITER = re.compile(r"(?<!\\)\\[()\[\]]")
+_TEXT_NAMES = r"text|textbf|textrm|textnormal|textsf|textit|mbox"
+# A multiple-choice letter: (c), (C), \text{C}, \text{(C)}, \textbf{(C)}, (\text{C}); a bare letter is not.
+_CHOICE = re.compile(
+    rf"\\(?:{_TEXT_NAMES})\s*\{{\s*(?:\(\s*([A-Za-z])\s*\)|([A-Za-z]))\s*\}}\.?"
+    rf"|\(\s*(?:\\(?:{_TEXT_NAMES})\s*\{{\s*)?([A-Za-z])(?:\s*\}})?\s*\)\.?"
+)
 
 _FINAL_REWRITES: list[tuple[str, re.Pattern[str], str]] = [
     ("\\frac", re.compile(r"\\frac(\d)(\d)"), r"\\frac{\1}{\2}"),
@@ -114,8 +149,10 @@ def _unwrap_text(text: str) -> str:
         content = text[match.end() : end - 1 if depth == 0 else end]
         prefix = text[pos : match.start()]
         after_quantity = after_quantity or bool(prefix.strip())
-        unit = after_quantity and _looks_like_unit(content)
-        replacement = "" if unit else _text_replacement(content)
+        qualified = after_quantity and _qualifies(content)
+        unit = after_quantity and not qualified and _looks_like_unit(content)
+        # A qualifying phrase stays wrapped: unreadable for the parser, so only its own spelling equals it.
+        replacement = f"\\text{{{content.strip()}}}" if qualified else "" if unit else _text_replacement(content)
         out += [prefix, replacement]
         after_quantity = after_quantity or bool(replacement.strip())
         pos = end
@@ -135,6 +172,12 @@ def _looks_like_unit(content: str) -> bool:
     )
 
 
+def _qualifies(content: str) -> bool:
+    """Whether a text phrase after a number says something about it (``or more``), unlike a unit."""
+    words = content.strip().lower()
+    return words not in WORDS and any(word in _QUALIFIERS for word in re.split(r"[^a-z]+", words))
+
+
 def _text_replacement(content: str) -> str:
     words = content.strip()
     lowered = words.lower()
@@ -151,18 +194,25 @@ def _scale_words(text: str) -> str:
 
 
 def _drop_trailing_words(text: str) -> str:
-    """``5 cm``, ``12 square units`` -> the quantity (plain words after a number are a unit)."""
+    """``5 cm``, ``12 square units``, ``3 ft^2``, ``7 apples`` -> the quantity; ``3 ab`` and ``5 or more``
+    stay (a product of variables; a qualified number)."""
     stripped = text.rstrip()
-    cut = len(stripped)
-    while cut > 0 and (stripped[cut - 1].isalpha() or stripped[cut - 1] == " "):
+    power = _TRAILING_POWER.search(stripped[-20:])
+    core = stripped[: len(stripped) - len(power.group())] if power else stripped
+    cut = len(core)
+    while cut > 0 and (core[cut - 1].isalpha() or core[cut - 1] in " /"):
         cut -= 1
-    head, tail = stripped[:cut], stripped[cut:]
+    head, tail = core[:cut], core[cut:]
     if not tail.startswith(" ") or not head or not (head[-1].isdigit() or head[-1] in "})"):
         return text
-    words = tail.split()
-    if any(len(w) < 2 or w.lower() in WORDS for w in words) or head.rstrip().endswith("\\"):
+    words = [word.lower() for word in tail.split()]
+    if not words or head.rstrip().endswith("\\") or any(word in _QUALIFIERS or word in WORDS for word in words):
         return text
-    return head
+    # A known unit (cm, ft, min) or a noun of four or more letters (apples) is dropped; a shorter unknown
+    # run of letters is a product of variables (3 ab, 6 xyz).
+    if all(word in _UNIT_WORDS or (len(word) >= 4 and "/" not in word) for word in words):
+        return head
+    return text
 
 
 def _top_level_thousands(text: str) -> str:
@@ -182,6 +232,10 @@ def _top_level_thousands(text: str) -> str:
 
 def _squeeze_spaces(text: str) -> str:
     text = re.sub(r"\s+", " ", text).strip()
+    if " " in text:
+        # 1 000 000 is one number (groups of three digits); 1 2 3 or 10 5 is not: the space is kept as an
+        # unreadable mark, so such an answer equals only its own spelling (never 123 or 105).
+        text = _SPACED_DIGITS.sub("\u2423", _DIGIT_GROUPS.sub(lambda m: m.group().replace(" ", ""), text))
     # A space only matters between letters (\sin x must not become \sinx).
     return re.sub(r" (?![a-zA-Z])|(?<![a-zA-Z]) ", "", text)
 
@@ -195,12 +249,32 @@ def _drop_variable_prefix(text: str) -> str:
     return text
 
 
-def _strip_box(text: str) -> str:
-    """``\\boxed{5}`` -> ``5`` when the box wraps the whole answer (not ``\\boxed{1}+\\boxed{2}``)."""
-    for wrapper in ("\\boxed{", "\\fbox{"):
-        if text.startswith(wrapper) and text.endswith("}") and _closing_brace(text, len(wrapper) - 1) == len(text) - 1:
-            return text[len(wrapper) : -1]
+def strip_box(text: str) -> str:
+    """``\\boxed{5}``, ``\\boxed{\\boxed{5}}`` -> ``5`` when the box wraps the whole answer (not
+    ``\\boxed{1}+\\boxed{2}``)."""
+    for _ in range(10):  # nested boxes; the bound keeps a hostile 10k-deep nest linear
+        for wrapper in ("\\boxed{", "\\fbox{"):
+            whole = text.startswith(wrapper) and text.endswith("}")
+            if whole and _closing_brace(text, len(wrapper) - 1) == len(text) - 1:
+                text = text[len(wrapper) : -1].strip()
+                break
+        else:
+            return text
     return text
+
+
+def _strip_math_delimiters(text: str) -> str:
+    """``\\(-4\\)``, ``\\[ 7 \\]`` -> the math inside (like ``$...$``); a row break ``\\\\[2pt]`` is kept."""
+    if "\\(" not in text and "\\[" not in text and "\\)" not in text and "\\]" not in text:
+        return text
+    return _MATH_DELIMITER.sub(" ", text).strip()
+
+
+def _choice_letter(text: str) -> str:
+    """``(c)``, ``\\text{(C)}``, ``\\textbf{C}`` -> ``C``: a multiple-choice letter is uppercase."""
+    if len(text) > 40 or (match := _CHOICE.fullmatch(text.strip("$ "))) is None:
+        return text
+    return next(group for group in match.groups() if group).upper()
 
 
 def _closing_brace(text: str, opening: int) -> int:
@@ -235,7 +309,9 @@ def _rewrite(rules: list[tuple[str, re.Pattern[str], str]]) -> Callable[[str], s
 
 _PIPELINE: tuple[Callable[[str], str], ...] = (
     str.strip,
-    _strip_box,
+    _strip_math_delimiters,
+    strip_box,
+    _choice_letter,
     lambda text: text.translate(_UNICODE),
     _rewrite(_REWRITES),
     _repeating_decimals,
@@ -264,6 +340,8 @@ def normalize_answer(answer: str, keep_prefix: bool = False) -> str:
         answer: The answer's text.
         keep_prefix: Keep a ``y =`` prefix (the grader compares ``y = 2x + 1`` with other equations).
     """
+    if not isinstance(answer, str):
+        raise TypeError(f"normalize_answer: answer must be a str, got {type(answer).__name__}")
     text = answer
     for step in _PIPELINE:
         if not (keep_prefix and step is _drop_variable_prefix):
