@@ -12,12 +12,13 @@ Only ``problem_id`` and ``gold`` are required, plus ``text`` or ``answer``; ever
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from mathft.jsonl import iter_jsonl
 
 __all__ = [
     "CandidateRecord",
@@ -199,22 +200,14 @@ def read_records(
     Raises:
         RecordError: On the first malformed line, naming the file and line.
     """
-    path = Path(path)
     seen: dict[str, int] = {}
-    with path.open(encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except json.JSONDecodeError as err:
-                raise RecordError(f"{path}:{number}: invalid JSON ({err.msg} at column {err.colno})") from None
-            pid = str(obj.get("problem_id")) if isinstance(obj, Mapping) else ""
-            record = record_from_json(
-                obj, source=str(path), line=number, default_sample_idx=seen.get(pid, 0), extract=extract
-            )
-            seen[record.problem_id] = seen.get(record.problem_id, 0) + 1
-            yield record
+    for number, obj in iter_jsonl(path, error=RecordError):
+        pid = str(obj.get("problem_id"))
+        record = record_from_json(
+            obj, source=str(path), line=number, default_sample_idx=seen.get(pid, 0), extract=extract
+        )
+        seen[record.problem_id] = seen.get(record.problem_id, 0) + 1
+        yield record
 
 
 def group_problems(records: Iterable[CandidateRecord]) -> list[ProblemGroup]:

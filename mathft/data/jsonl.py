@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from mathft.data.errors import DataError
+from mathft.jsonl import iter_jsonl as _iter_jsonl
 
 __all__ = ["iter_jsonl", "get_field"]
 
@@ -18,18 +18,7 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     Raises:
         DataError: On a line that is not valid JSON or not a JSON object, naming file and line.
     """
-    path = Path(path)
-    with path.open(encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except json.JSONDecodeError as err:
-                raise DataError(f"{path}:{number}: invalid JSON ({err.msg} at column {err.colno})") from None
-            if not isinstance(obj, dict):
-                raise DataError(f"{path}:{number}: expected a JSON object, got {type(obj).__name__}")
-            yield number, obj
+    return _iter_jsonl(path, error=DataError)
 
 
 def get_field(

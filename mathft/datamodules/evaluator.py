@@ -13,7 +13,6 @@ from collections import defaultdict
 from functools import partial
 from typing import Any
 
-import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 
@@ -26,7 +25,8 @@ from mathft.datamodules.batching import EpochSampler, GroupBatches, PlannedBatch
 from mathft.datamodules.collate import pad_right
 from mathft.datamodules.evaluator_examples import EvalGroup, EvalRow, build_groups, candidate_answer, is_correct
 from mathft.datamodules.ssft_encode import encode_prompts
-from mathft.datamodules.tokenizer import load_tokenizer, pad_id
+from mathft.datamodules.base import TokenizedDataModule
+from mathft.datamodules.tokenizer import pad_id
 from mathft.records import CandidateRecord
 
 __all__ = ["EvaluatorDataModule", "collate_evaluator"]
@@ -64,7 +64,7 @@ class _Groups(Dataset):
         return len(self.groups)
 
 
-class EvaluatorDataModule(L.LightningDataModule):
+class EvaluatorDataModule(TokenizedDataModule):
     """Cross-entropy rows and margin pairs from candidate stores of *training* problems.
 
     Args:
@@ -105,21 +105,6 @@ class EvaluatorDataModule(L.LightningDataModule):
         self.val_groups: list[EvalGroup] = []
         self.verdict: VerdictPrompt | None = None
         self.stats: dict[str, int] = {}
-
-    def connect(
-        self, tokenizer: Any | None = None, batch_size: int | None = None, max_length: int | None = None
-    ) -> None:
-        """Take values another component owns (the module's tokenizer, a linked batch size or length)."""
-        self.tokenizer = tokenizer if tokenizer is not None else self.tokenizer
-        self.batch_size = batch_size or self.batch_size
-        self.max_length = max_length or self.max_length
-
-    def _tokenizer(self) -> Any:
-        if self.tokenizer is None:
-            if self.tokenizer_name is None:
-                raise ValueError("data.tokenizer: no tokenizer given and none connected by the module")
-            self.tokenizer = load_tokenizer(self.tokenizer_name)
-        return self.tokenizer
 
     def setup(self, stage: str | None = None) -> None:
         """Read, grade, split, pair and tokenize (idempotent; same result on every rank)."""

@@ -12,7 +12,6 @@ import random
 from functools import partial
 from typing import Any, Literal
 
-import lightning as L
 from torch.utils.data import DataLoader, Dataset
 
 from mathft.data.problem import Problem
@@ -29,7 +28,8 @@ from mathft.datamodules.batching import (
 )
 from mathft.datamodules.collate import SSFTExample, collate_generation, collate_train
 from mathft.datamodules.ssft_encode import TruncationStats, encode_problems
-from mathft.datamodules.tokenizer import load_tokenizer, pad_id
+from mathft.datamodules.base import TokenizedDataModule
+from mathft.datamodules.tokenizer import pad_id
 
 __all__ = ["SSFTDataModule", "KeyedDataset"]
 
@@ -51,7 +51,7 @@ class KeyedDataset(Dataset):
         return len(self.examples)
 
 
-class SSFTDataModule(L.LightningDataModule):
+class SSFTDataModule(TokenizedDataModule):
     """Prompt-masked SSFT batches from MATH / PRM800K / synthetic problem files.
 
     Args:
@@ -114,21 +114,6 @@ class SSFTDataModule(L.LightningDataModule):
         self.truncation_stats = TruncationStats()
         self.padding_fraction: float | None = None
         self.stats: dict[str, float] = {}
-
-    def connect(
-        self, tokenizer: Any | None = None, batch_size: int | None = None, max_length: int | None = None
-    ) -> None:
-        """Take values another component owns (the module's tokenizer, a linked batch size or length)."""
-        self.tokenizer = tokenizer if tokenizer is not None else self.tokenizer
-        self.batch_size = batch_size or self.batch_size
-        self.max_length = max_length or self.max_length
-
-    def _tokenizer(self) -> Any:
-        if self.tokenizer is None:
-            if self.tokenizer_name is None:
-                raise ValueError("data.tokenizer: no tokenizer given and none connected by the module")
-            self.tokenizer = load_tokenizer(self.tokenizer_name)
-        return self.tokenizer
 
     def _read(self, specs: list[str]) -> list[Problem]:
         problems = [p for spec in specs for p in read_problems(spec, split="train")]
