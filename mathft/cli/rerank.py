@@ -1,9 +1,9 @@
-"""``mathft rerank``: selection strategies and sampling metrics over a candidate file.
+"""``mathft rerank``: selection strategies and sampling metrics over a candidate file or store.
 
 Reads candidate records (``mathft.records`` schema), grades each problem once (clusters and one gold
 comparison per cluster), prints every metric with its evaluator cost, and optionally writes a JSON report
-and the paper's figures. Deliberately torch-free: it imports only the selection layer, the grader and,
-with ``--plots``, matplotlib.
+and the paper's figures. Deliberately torch-free for a file: it imports only the selection layer, the
+grader and, with ``--plots``, matplotlib; a store directory's scores are read through the sampling package.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from mathft.records import ProblemGroup, RecordError, group_problems, read_records
+from mathft.records import CandidateRecord, ProblemGroup, RecordError, group_problems, read_records
 from mathft.selection import ProblemAnalysis, Summary, analyze_problem, grader_stats, summarize
 from mathft.selection.verdicts import SCORE_FREE, STRATEGY_NAMES, metric_names
 
@@ -41,7 +41,15 @@ def _parser() -> argparse.ArgumentParser:
         description="Grade N candidates per problem and report Pass@1, Pass@N, Maj1@N, MajK@N and the "
         "re-ranking strategies RR.All, RR.MajK, W-RR, W-RR.MajK, Maj1, Maj1.TopN.",
     )
-    parser.add_argument("--candidates", required=True, type=Path, help="candidate records, one JSON object a line")
+    parser.add_argument(
+        "--candidates", required=True, type=Path,
+        help="candidate records, one JSON object a line, or a candidate store directory (mathft sample --out)",
+    )
+    parser.add_argument(
+        "--scores", metavar="NAME",
+        help="with a store directory: the scorer whose scores to re-rank by (mathft score --name; default "
+        "'score' when the store has it, else unscored)",
+    )
     parser.add_argument("--k", type=_positive_int, default=8, help="K of MajK@N and the MajK strategies (default 8)")
     parser.add_argument("--top-n", type=_positive_int, default=16, help="N' of Maj1.TopN (default 16)")
     parser.add_argument("--json", type=Path, help="write the report as JSON to this file")
@@ -50,15 +58,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load_problems(path: Path, extract: Callable[[str], str | None]) -> list[ProblemGroup]:
+def load_problems(
+    path: Path, extract: Callable[[str], str | None], *, scores: str | None = None
+) -> list[ProblemGroup]:
     """Read, validate and group the records; a record with text but no ``answer`` key gets ``extract(text)``.
+
+    Args:
+        path: A candidate JSONL file, or a candidate store directory.
+        extract: Answer extractor for file records without an ``answer`` key.
+        scores: For a store directory, the scorer to re-rank by (see the ``--scores`` option).
 
     Raises:
         RecordError: Naming the file and line (or problem) of the first malformed record.
     """
-
+    if scores is not None and not path.is_dir():
+        raise RecordError(f"--scores {scores}: only a store directory has named scores, {path} is a file")
     try:
-        problems = group_problems(read_records(path, extract=extract))
+        records = _store_records(path, scores) if path.is_dir() else list(read_records(path, extract=extract))
+        problems = group_problems(records)
     except UnicodeDecodeError as err:
         raise RecordError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
     except RecordError as err:
@@ -67,6 +84,16 @@ def load_problems(path: Path, extract: Callable[[str], str | None]) -> list[Prob
     if not problems:
         raise RecordError(f"{path}: no candidate records")
     return problems
+
+
+def _store_records(path: Path, scores: str | None) -> list[CandidateRecord]:
+    # Imported here: the store's score reader lives in the (torch-importing) sampling package, and reading a
+    # plain JSONL file should stay torch-free.
+    from mathft.sampling.score_shards import load_scored, scorer_names
+
+    if scores is None and "score" in scorer_names(path):
+        scores = "score"
+    return load_scored(path, name=scores)
 
 
 def _analyze_all(problems: Sequence[ProblemGroup], grader: Any) -> list[ProblemAnalysis]:
@@ -148,7 +175,7 @@ def _write_plots(directory: Path, analyses: Sequence[ProblemAnalysis], args: arg
 
 def _run(args: argparse.Namespace, grader: Any) -> None:
     extract = getattr(grader, "extract_answer", None) or _module_extract()
-    problems = load_problems(args.candidates, extract)
+    problems = load_problems(args.candidates, extract, scores=args.scores)
     analyses = _analyze_all(problems, grader)
     scored = _scored(args.candidates, analyses)
     summary = summarize(analyses, k=args.k, top_n=args.top_n, names=metric_names(scored))

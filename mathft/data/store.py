@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from mathft.records import CandidateRecord, RecordError, read_records, record_from_json, record_to_json
 
-__all__ = ["CandidateStore", "read_shard", "load_candidates"]
+__all__ = ["CandidateStore", "read_shard", "load_candidates", "complete_lines", "append_lines"]
 
 log = logging.getLogger(__name__)
 _SHARD = "shard-{rank:05d}.jsonl"
@@ -29,21 +29,45 @@ def _complete_size(data: bytes) -> int:
     return data.rfind(b"\n") + 1
 
 
-def read_shard(path: str | Path) -> Iterator[CandidateRecord]:
-    """Records of one shard, skipping a torn last line.
+def complete_lines(path: str | Path) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of every complete, non-blank line of an append-only JSONL file.
 
-    Raises:
-        mathft.records.RecordError: On a complete line that is malformed, naming file and line.
+    A last line without its newline is a torn write of a killed writer: it is dropped with a warning.
     """
     path = Path(path)
     data = path.read_bytes()
     size = _complete_size(data)
     if size < len(data):
         log.warning("%s: dropping a torn last line at byte %d (writer was interrupted)", path, size)
-    counts: dict[str, int] = {}
     for number, raw in enumerate(data[:size].decode("utf-8").splitlines(), start=1):
-        if not raw.strip():
-            continue
+        if raw.strip():
+            yield number, raw
+
+
+def append_lines(path: str | Path, lines: Sequence[str]) -> None:
+    """Append newline-terminated ``lines`` durably (one write, flush, fsync), first cutting a torn tail.
+
+    Without the cut, the first new line would be glued onto a killed writer's partial line.
+    """
+    if not lines:
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _repair(path)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("".join(lines))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def read_shard(path: str | Path) -> Iterator[CandidateRecord]:
+    """Records of one shard, skipping a torn last line.
+
+    Raises:
+        mathft.records.RecordError: On a complete line that is malformed, naming file and line.
+    """
+    counts: dict[str, int] = {}
+    for number, raw in complete_lines(path):
         try:
             obj = json.loads(raw)
         except json.JSONDecodeError as err:
@@ -107,27 +131,20 @@ class CandidateStore:
         for item in records:
             record = item if isinstance(item, CandidateRecord) else record_from_json(item, source="append")
             lines.append(json.dumps({**(extra or {}), **record_to_json(record)}, ensure_ascii=False) + "\n")
-        if not lines:
-            return 0
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self._repair()
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write("".join(lines))
-            handle.flush()
-            os.fsync(handle.fileno())
+        append_lines(self.path, lines)
         return len(lines)
 
-    def _repair(self) -> None:
-        # Cut a torn tail left by a killed writer, or the next line would be glued onto it. Only the end of
-        # the file is read: a shard that ends in a newline (the usual case) costs one byte.
-        if not self.path.exists():
-            return
-        with self.path.open("rb+") as handle:
-            end = handle.seek(0, os.SEEK_END)
-            size = _last_newline_end(handle, end)
-            if size < end:
-                log.warning("%s: truncating a torn last line at byte %d before appending", self.path, size)
-                handle.truncate(size)
+
+def _repair(path: Path) -> None:
+    # Only the end of the file is read: a shard that ends in a newline (the usual case) costs one byte.
+    if not path.exists():
+        return
+    with path.open("rb+") as handle:
+        end = handle.seek(0, os.SEEK_END)
+        size = _last_newline_end(handle, end)
+        if size < end:
+            log.warning("%s: truncating a torn last line at byte %d before appending", path, size)
+            handle.truncate(size)
 
 
 def _last_newline_end(handle: Any, end: int, block: int = 1 << 16) -> int:
