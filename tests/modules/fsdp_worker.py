@@ -7,7 +7,10 @@ Rank 0 writes ``OUT_DIR/summary.json`` for the test to check.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -93,5 +96,22 @@ def main(backbone: str, out: Path, kind: str) -> None:
         (out / "summary.json").write_text(json.dumps(summary))
 
 
+def _watchdog(deadline_s: float = 200.0) -> None:
+    """Exit if the launcher dies or the run outlives the test's own timeout.
+
+    torchrun starts workers in sessions of their own, so a test that kills torchrun on timeout would leave
+    them blocked in a gloo collective forever; the watchdog makes every worker exit by itself.
+    """
+    parent, start = os.getppid(), time.monotonic()
+
+    def watch() -> None:
+        while os.getppid() == parent and time.monotonic() - start < deadline_s:
+            time.sleep(1.0)
+        os._exit(3)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 if __name__ == "__main__":
+    _watchdog()
     (resume if sys.argv[4:] == ["resume"] else main)(sys.argv[1], Path(sys.argv[2]), sys.argv[3])
