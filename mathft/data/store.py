@@ -39,7 +39,7 @@ def complete_lines(path: str | Path) -> Iterator[tuple[int, str]]:
     size = _complete_size(data)
     if size < len(data):
         log.warning("%s: dropping a torn last line at byte %d (writer was interrupted)", path, size)
-    for number, raw in enumerate(data[:size].decode("utf-8").splitlines(), start=1):
+    for number, raw in enumerate(data[:size].decode("utf-8").split("\n"), start=1):
         if raw.strip():
             yield number, raw
 

@@ -1,0 +1,65 @@
+"""Grading candidate stores into the paper's numbers: sampling metrics, strategy tables, figures.
+
+Thin glue over :mod:`mathft.selection` (pure) and :mod:`mathft.metrics.figures`: every problem is graded
+once into a :class:`~mathft.selection.ProblemAnalysis`, and every table row and curve derives from those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mathft.records import CandidateRecord, group_problems
+from mathft.selection import ProblemAnalysis, analyze_problem, default_grader, summarize
+from mathft.selection.verdicts import STRATEGY_NAMES
+
+__all__ = ["analyze", "sampling_metrics", "strategy_rows", "write_figures", "SAMPLING_KEYS"]
+
+SAMPLING_KEYS = ("pass@1", "maj1@N", "majK@N", "pass@N")
+
+
+def analyze(records: Sequence[CandidateRecord]) -> list[ProblemAnalysis]:
+    """One analysis per problem (clusters, verdicts, scores), graded with the package's grader."""
+    grader = default_grader()
+    return [analyze_problem(group, grader) for group in group_problems(records)]
+
+
+def sampling_metrics(analyses: Sequence[ProblemAnalysis], k: int) -> dict[str, float]:
+    """Pass@1 (greedy), Maj1@N, MajK@N, Pass@N, plus N and how many distinct answers a problem gets."""
+    summary = summarize(analyses, k=k, top_n=1, names=list(SAMPLING_KEYS))
+    count = max(len(analyses), 1)
+    return {
+        **summary.metrics,
+        "num_problems": len(analyses),
+        "num_samples": max((a.num_samples for a in analyses), default=0),
+        "distinct_answers": sum(len(a.clusters) for a in analyses) / count,
+        "no_answer_share": sum(a.labels.count(-1) / max(a.num_samples, 1) for a in analyses) / count,
+    }
+
+
+def strategy_rows(analyses: Sequence[ProblemAnalysis], ks: Sequence[int], top_ns: Sequence[int]) -> list[dict[str, Any]]:
+    """Every strategy's accuracy and evaluator cost for each (K, N') setting (paper Table 4).
+
+    Rows sweep K at the first N' and N' at the first K, so that each row changes one setting.
+    """
+    settings = [(k, top_ns[0]) for k in ks] + [(ks[0], n) for n in top_ns[1:]]
+    rows = []
+    for k, top_n in dict.fromkeys(settings):
+        summary = summarize(analyses, k=k, top_n=top_n, names=list(STRATEGY_NAMES))
+        rows.append({"k": k, "top_n": top_n, "accuracy": summary.metrics, "cost": summary.evaluator_cost})
+    return rows
+
+
+def write_figures(analyses: Sequence[ProblemAnalysis], directory: Path, *, k: int, top_n: int,
+                  seed: int = 0) -> dict[str, str]:
+    """The paper's figures as PNG files (strategies vs K / N' with cost, MajK vs K, cluster sizes)."""
+    from mathft.metrics.figures import paper_figures
+
+    directory.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for name, figure in paper_figures(analyses, k=k, top_n=top_n, seed=seed).items():
+        path = directory / f"{name}.png"
+        figure.savefig(path, format="png")
+        written[name] = str(path)
+    return written

@@ -1,0 +1,174 @@
+"""The paper's recipe as an ordered list of stages (Liu et al. 2023, Sec. 3 and 4).
+
+data -> [backbone, demo only] -> generator_<style> (SSFT, Table 2) -> sample_train (evaluator data) and
+sample_test_<style> -> evaluator_<loss> (Table 3) -> score_<loss> -> rerank_<loss> (Table 4, figures) ->
+multitask (generator -> evaluator -> generator, Sec. 3.3) -> sample_test_multitask (Table 7) -> report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from mathft.pipeline.config import PipelineConfig
+from mathft.pipeline.stages import Stage, StageContext, run_stages
+
+__all__ = ["build_stages", "run_pipeline"]
+
+
+def _backbone_path(ctx: StageContext, config: PipelineConfig) -> str:
+    if "backbone" in ctx.inputs:
+        return ctx.inputs["backbone"]["path"]
+    return str(config.backbone.name_or_path)
+
+
+def _train_generator(ctx: StageContext, config: PipelineConfig, style: str, start: str | None,
+                     train: Any) -> dict[str, Any]:
+    """SSFT from the stage ``start``'s export (``None``: the configured or scratch backbone)."""
+    from mathft.pipeline.training import backbone_config, fit, generator_parts
+
+    backbone = backbone_config(config.backbone, ctx.inputs[start]["path"] if start else _backbone_path(ctx, config))
+    files = ctx.inputs["data"]
+    module, data = generator_parts(backbone, train, style, files["train_files"], files["test_files"], config.seed)
+    result = fit(module, data, hw=config.trainer, train=train, run_dir=ctx.dir, tb_root=ctx.out / "tb",
+                 name=ctx.name, monitor="val/pass@1", seed=config.seed)
+    return {"outputs": {"path": result.export_dir, "checkpoint": result.checkpoint},
+            "metrics": {"best_val_pass@1": result.best, **{k: v for k, v in result.metrics.items() if "/" in k}}}
+
+
+def _train_evaluator(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, Any]:
+    from mathft.pipeline.training import backbone_config, evaluator_parts, fit
+
+    generator = f"generator_{config.primary_style}"
+    backbone = backbone_config(config.backbone, ctx.inputs[generator]["path"])
+    ev = config.evaluator
+    module, data = evaluator_parts(backbone, ev.train, loss, ev.margin, [ctx.inputs["sample_train"]["store"]],
+                                   ev.max_pairs, config.rerank.k, config.seed)
+    result = fit(module, data, hw=config.trainer, train=ev.train, run_dir=ctx.dir, tb_root=ctx.out / "tb",
+                 name=ctx.name, monitor="val/rr_majK", seed=config.seed)
+    return {"outputs": {"path": result.export_dir, "checkpoint": result.checkpoint},
+            "metrics": {"best_val_rr_majK": result.best, **{k: v for k, v in result.metrics.items() if "/" in k},
+                        **{f"data/{k}": v for k, v in data.stats.items()}}}
+
+
+def _sample(ctx: StageContext, config: PipelineConfig, model_stage: str, split: str) -> dict[str, Any]:
+    from mathft.pipeline.data import read_split
+    from mathft.pipeline.sampling import run_sampling
+
+    files = ctx.inputs["data"][f"{split}_files"]
+    limit = config.sampling.train_problems if split == "train" else config.sampling.test_problems
+    problems = read_split(files, split, limit)
+    return run_sampling(ctx, model_dir=ctx.inputs[model_stage]["path"], problems=problems, section=config.sampling,
+                        include_greedy=split == "test", k=config.rerank.k, dtype=config.backbone.dtype)
+
+
+def _score(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, Any]:
+    from mathft.pipeline.sampling import run_scoring
+
+    train = config.evaluator.train
+    return run_scoring(ctx, evaluator_dir=ctx.inputs[f"evaluator_{loss}"]["path"],
+                       source_store=ctx.inputs[f"sample_test_{config.primary_style}"]["store"], name=loss,
+                       max_length=train.max_length, batch_size=train.batch_size, dtype=config.backbone.dtype)
+
+
+def _rerank(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, Any]:
+    from mathft.pipeline.evaluation import analyze, sampling_metrics, strategy_rows, write_figures
+    from mathft.sampling.runner import load_scored
+    from mathft.selection import summarize
+
+    scored = ctx.inputs[f"score_{loss}"]
+    analyses = analyze(load_scored(scored["store"], name=scored["name"]))
+    rr = config.rerank
+    main = summarize(analyses, k=rr.k, top_n=rr.top_n)
+    figures = write_figures(analyses, ctx.dir / "figures", k=rr.k, top_n=rr.top_n, seed=config.seed)
+    metrics = {**sampling_metrics(analyses, rr.k), **main.metrics, "k": rr.k, "top_n": rr.top_n}
+    return {"outputs": {"figures": figures},
+            "metrics": {**metrics, "cost": main.evaluator_cost,
+                        "rows": strategy_rows(analyses, sorted({rr.k, *rr.ks}), sorted({rr.top_n, *rr.top_ns}))}}
+
+
+def _report(ctx: StageContext, config: PipelineConfig) -> dict[str, Any]:
+    from mathft.pipeline.report import write_report
+
+    paths = write_report(ctx.out, config, ctx.markers)
+    return {"outputs": {k: str(v) for k, v in paths.items()}}
+
+
+def _data_stages(config: PipelineConfig) -> list[Stage]:
+    from mathft.pipeline.data import run_data, run_scratch_backbone
+
+    stages = [Stage("data", lambda ctx: run_data(ctx, config.data), config=config.data,
+                    hint="check data.train_files / data.test_files")]
+    if config.backbone.scratch is not None:
+        stages.append(Stage("backbone", lambda ctx: run_scratch_backbone(ctx, config.backbone.scratch, config.data.seed),
+                            config=config.backbone, hint="check backbone.scratch (heads must divide hidden_size)"))
+    return stages
+
+
+def _generator_stages(config: PipelineConfig) -> list[Stage]:
+    deps = ("data", "backbone") if config.backbone.scratch is not None else ("data",)
+    common = {"backbone": asdict(config.backbone), "trainer": asdict(config.trainer), "seed": config.seed}
+    stages = []
+    for style in config.generator.styles:
+        run = partial(_train_generator, config=config, style=style, start=None, train=config.generator.train)
+        stages.append(Stage(f"generator_{style}", run, deps, {**common, "train": asdict(config.generator.train)},
+                            hint="check generator.train (max_steps, val_every, val_max_problems)"))
+    for style in config.generator.styles:
+        stages.append(Stage(f"sample_test_{style}", partial(_sample, config=config, model_stage=f"generator_{style}",
+                                                            split="test"),
+                            ("data", f"generator_{style}"), asdict(config.sampling), resumable=True,
+                            hint="check sampling.*; a rerun resumes the store"))
+    stages.append(Stage("sample_train", partial(_sample, config=config, model_stage=f"generator_{config.primary_style}",
+                                                split="train"),
+                        ("data", f"generator_{config.primary_style}"), asdict(config.sampling), resumable=True,
+                        hint="check sampling.*; a rerun resumes the store"))
+    return stages
+
+
+def _evaluator_stages(config: PipelineConfig) -> list[Stage]:
+    ev, stages = config.evaluator, []
+    key = {"evaluator": asdict(ev), "trainer": asdict(config.trainer), "k": config.rerank.k, "seed": config.seed}
+    for loss in ev.losses:
+        stages.append(Stage(f"evaluator_{loss}", partial(_train_evaluator, config=config, loss=loss),
+                            ("sample_train", f"generator_{config.primary_style}"), key,
+                            hint="check evaluator.train; the evaluator needs problems with right and wrong samples"))
+        stages.append(Stage(f"score_{loss}", partial(_score, config=config, loss=loss),
+                            (f"evaluator_{loss}", f"sample_test_{config.primary_style}"), asdict(ev.train),
+                            resumable=True, hint="check evaluator.train.max_length / batch_size"))
+        stages.append(Stage(f"rerank_{loss}", partial(_rerank, config=config, loss=loss), (f"score_{loss}",),
+                            asdict(config.rerank), hint="check rerank.k / rerank.top_n"))
+    return stages
+
+
+def _multitask_stages(config: PipelineConfig) -> list[Stage]:
+    if not config.multitask.enabled:
+        return []
+    style, mt = config.primary_style, config.multitask
+    run = partial(_train_generator, config=config, style=style, start=f"evaluator_{config.primary_loss}", train=mt.train)
+    key = {"multitask": asdict(mt), "trainer": asdict(config.trainer), "seed": config.seed}
+    return [
+        Stage("multitask", run, ("data", f"evaluator_{config.primary_loss}"), key,
+              hint="check multitask.train"),
+        Stage("sample_test_multitask", partial(_sample, config=config, model_stage="multitask", split="test"),
+              ("data", "multitask"), asdict(config.sampling), resumable=True,
+              hint="check sampling.*; a rerun resumes the store"),
+    ]
+
+
+def build_stages(config: PipelineConfig) -> list[Stage]:
+    """Every stage of the recipe for ``config``, in dependency order, ending with the report."""
+    stages = [*_data_stages(config), *_generator_stages(config), *_evaluator_stages(config),
+              *_multitask_stages(config)]
+    stages.append(Stage("report", partial(_report, config=config), tuple(s.name for s in stages), None, always=True))
+    return stages
+
+
+def run_pipeline(config: PipelineConfig, out: str | Path | None = None) -> dict[str, dict[str, Any]]:
+    """Run (or resume) the whole recipe; returns each stage's marker. See :func:`build_stages`."""
+    import torch
+
+    if config.trainer.threads:
+        torch.set_num_threads(config.trainer.threads)
+    return run_stages(build_stages(config), out or config.out)

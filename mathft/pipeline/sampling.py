@@ -1,0 +1,86 @@
+"""Sampling and scoring stages: N solutions per problem into a resumable store, evaluator scores beside it.
+
+Both delegate to :mod:`mathft.sampling.runner`, whose stores resume from the last durable chunk: a stage
+killed mid-way restarts with the same inputs and samples only what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Any
+
+from mathft.data.problem import Problem
+from mathft.pipeline.config import SamplingSection
+from mathft.pipeline.evaluation import analyze, sampling_metrics
+from mathft.pipeline.stages import StageContext
+
+__all__ = ["load_model", "run_sampling", "run_scoring", "rank_and_world"]
+
+
+def rank_and_world() -> tuple[int, int]:
+    """This process's rank and the number of ranks (``torchrun`` variables; 0 and 1 otherwise)."""
+    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+
+
+def load_model(path: str, dtype: str = "float32") -> tuple[Any, Any]:
+    """A HF causal LM in eval mode on the best available device, and its tokenizer."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from mathft.datamodules.tokenizer import load_tokenizer
+
+    torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
+    device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu"
+    return model.to(device).eval(), load_tokenizer(path)
+
+
+def run_sampling(ctx: StageContext, *, model_dir: str, problems: list[Problem], section: SamplingSection,
+                 include_greedy: bool, k: int, dtype: str = "float32") -> dict[str, Any]:
+    """Sample ``section.num_samples`` solutions (and the greedy one) per problem; grade and summarise.
+
+    Returns:
+        ``outputs.store`` (the store folder) and the sampling metrics of the store.
+    """
+    from mathft.data.store import CandidateStore
+    from mathft.sampling import SamplingConfig
+    from mathft.sampling.runner import sample_to_store
+
+    model, tokenizer = load_model(model_dir, dtype)
+    config = SamplingConfig(num_samples=section.num_samples, max_new_tokens=section.max_new_tokens,
+                            temperature=section.temperature, top_p=section.top_p, seed=section.seed,
+                            batch_size=section.batch_size)
+    rank, world = rank_and_world()
+    store = CandidateStore(ctx.dir / "store", rank=rank)
+    stats = sample_to_store(model, tokenizer, problems, store, config, include_greedy=include_greedy, rank=rank,
+                            world_size=world, meta={"model": model_dir}, chunk_size=section.chunk_size)
+    print(f"{ctx.name}: wrote {stats.samples_written} candidates, {stats.samples_skipped} were already stored "
+          f"({stats.tokens} tokens in {stats.seconds:.1f}s)")
+    metrics = sampling_metrics(analyze(list(store.records())), k)
+    return {"outputs": {"store": str(store.directory), "model": model_dir},
+            "metrics": {**metrics, "tokens": stats.tokens, "samples_written": stats.samples_written}}
+
+
+def run_scoring(ctx: StageContext, *, evaluator_dir: str, source_store: str, name: str, max_length: int,
+                batch_size: int, dtype: str = "float32") -> dict[str, Any]:
+    """Copy the test candidates into this stage's folder and add the evaluator's scores beside them.
+
+    A copy, not the sampling stage's store: that stage's folder stays its own, and deleting this stage's
+    marker rescores from scratch without touching the samples.
+    """
+    from mathft.sampling.runner import score_store
+
+    store = ctx.dir / "store"
+    store.mkdir(parents=True, exist_ok=True)
+    for shard in sorted(os.listdir(source_store)):
+        if shard.startswith("shard-") and not (store / shard).exists():
+            shutil.copy2(os.path.join(source_store, shard), store / shard)
+    model, tokenizer = load_model(evaluator_dir, dtype)
+    rank, world = rank_and_world()
+    stats = score_store(model, tokenizer, store, name=name, batch_size=batch_size, max_length=max_length,
+                        rank=rank, world_size=world)
+    print(f"{ctx.name}: scored {stats.scored} candidates ({stats.skipped} already scored, "
+          f"{stats.truncated} truncated, {stats.too_long} too long) in {stats.seconds:.1f}s")
+    return {"outputs": {"store": str(store), "name": name},
+            "metrics": {"scored": stats.scored, "truncated": stats.truncated, "too_long": stats.too_long}}
