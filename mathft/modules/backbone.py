@@ -44,6 +44,14 @@ _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torc
 class LoraSettings:
     """Low-rank adapters (needs the ``lora`` extra: ``pip install mathft[lora]``).
 
+    Only the adapters train (peft freezes every base weight); checkpoints hold base weights and adapters,
+    so resuming restores both. Supported and tested (``tests/modules/test_lora.py``): single device and
+    ``ModelParallelStrategy`` (FSDP2, data parallel only; the adapters are sharded with their decoder
+    layer), gradient checkpointing, the evaluator's last-position scoring, and HF export, which merges the
+    adapters into the base weights (``merge_and_unload``) so the exported directory loads without peft.
+    Not tested: tensor parallelism (``tensor_parallel_size > 1``), DDP, quantised (QLoRA) bases, and
+    exporting the adapters alone.
+
     Attributes:
         r: Rank of the adapters.
         alpha: Scaling numerator (``lora_alpha``).
@@ -319,6 +327,7 @@ def export_hf(model: nn.Module, tokenizer: Any, out_dir: str | Path, config: Bac
     if unexpected or [k for k in missing if not _is_tied(replica, k)]:
         raise RuntimeError(f"export: state dict does not match the model (missing={missing}, unexpected={unexpected})")
     if config.lora is not None:
+        # Fold B @ A * alpha / r into the base weights and drop peft's wrappers: a plain HF model, no peft needed.
         replica = replica.merge_and_unload()
     out = Path(out_dir)
     replica.save_pretrained(out)

@@ -1,6 +1,7 @@
 """Run under ``torchrun --nproc_per_node=2``: FSDP2 fit + sharded checkpoint + HF export on CPU (gloo).
 
-Usage: ``python -m torch.distributed.run --nproc_per_node=2 fsdp_worker.py BACKBONE_DIR OUT_DIR KIND``.
+Usage: ``python -m torch.distributed.run --nproc_per_node=2 fsdp_worker.py BACKBONE_DIR OUT_DIR KIND [MODE...]``
+with modes ``resume`` (2 steps + resume vs 4 steps) and ``lora`` (train LoRA adapters on the sharded model).
 Rank 0 writes ``OUT_DIR/summary.json`` for the test to check.
 """
 
@@ -20,11 +21,17 @@ from tests.modules.mathft_toy_batches import ToyDataModule
 
 from mathft.callbacks import ExportBestToHF, TaskMetricCheckpoint
 from mathft.modules import BackboneConfig, EvaluatorModule, GenerationSettings, GeneratorModule
-from mathft.modules.backbone import decoder_layers, is_sharded
+from mathft.modules.backbone import LoraSettings, decoder_layers, is_sharded
+
+LORA = "lora" in sys.argv[4:]  # a mode of every entry point: the backbone carries LoRA adapters
+
+
+def _config(backbone: str) -> BackboneConfig:
+    return BackboneConfig(backbone, lora=LoraSettings(r=4, alpha=8) if LORA else None)
 
 
 def _module(backbone: str, kind: str) -> pl.LightningModule:
-    config = BackboneConfig(backbone)
+    config = _config(backbone)
     optimizer = lambda p: torch.optim.AdamW(p, lr=1e-2)  # noqa: E731
     if kind == "generator":
         return GeneratorModule(config, optimizer=optimizer, generation=GenerationSettings(max_new_tokens=4))
@@ -65,7 +72,7 @@ def resume(backbone: str, out: Path, kind: str) -> None:
 
 def main(backbone: str, out: Path, kind: str) -> None:
     pl.seed_everything(0)
-    config = BackboneConfig(backbone)
+    config = _config(backbone)
     optimizer = lambda p: torch.optim.AdamW(p, lr=1e-2)  # noqa: E731
     if kind == "generator":
         module = GeneratorModule(config, optimizer=optimizer, generation=GenerationSettings(max_new_tokens=4))
@@ -81,6 +88,7 @@ def main(backbone: str, out: Path, kind: str) -> None:
         enable_model_summary=False, default_root_dir=out, callbacks=[checkpoint, ExportBestToHF()],
     )
     trainer.fit(module, datamodule=ToyDataModule(backbone, kind, train_batches=4))
+    trainable = [n for n, p in module.model.named_parameters() if p.requires_grad]
     local = {n: p.to_local().numel() for n, p in module.model.named_parameters()}
     full = {n: p.numel() for n, p in module.model.named_parameters()}
     module.export_hf(out / "hf_live")  # gathers the shards (collective), rank 0 writes
@@ -91,6 +99,7 @@ def main(backbone: str, out: Path, kind: str) -> None:
             "local_fraction": sum(local.values()) / sum(full.values()),
             "best": checkpoint.best_model_path,
             "last": checkpoint.last_model_path,
+            "trainable": trainable,
             "metrics": {k: float(v) for k, v in trainer.callback_metrics.items()},
         }
         (out / "summary.json").write_text(json.dumps(summary))
@@ -114,4 +123,4 @@ def _watchdog(deadline_s: float = 200.0) -> None:
 
 if __name__ == "__main__":
     _watchdog()
-    (resume if sys.argv[4:] == ["resume"] else main)(sys.argv[1], Path(sys.argv[2]), sys.argv[3])
+    (resume if "resume" in sys.argv[4:] else main)(sys.argv[1], Path(sys.argv[2]), sys.argv[3])
