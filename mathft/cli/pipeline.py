@@ -31,17 +31,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", required=True, type=Path, help="pipeline YAML (see configs/pipeline/)")
     parser.add_argument("--out", type=Path, help="output folder (default: the config's `out`)")
+    parser.add_argument("--dist-timeout", type=float, default=60.0, metavar="MINUTES",
+                        help="under torchrun: how long a rank waits for its peers (barriers, rank-0-only stages) "
+                        "before failing instead of hanging")
     parser.add_argument("overrides", nargs="*", help="key=value overrides, e.g. sampling.num_samples=8")
     return parser
 
 
-def run(config_path: Path | None, out: Path | None, overrides: Sequence[str], prog: str) -> int:
+def run(config_path: Path | None, out: Path | None, overrides: Sequence[str], prog: str,
+        timeout_minutes: float = 60.0) -> int:
     """Load, run and report; errors are printed as one line naming what to fix.
+
+    Under ``torchrun`` every rank calls this; rank 0 alone prints the summary.
 
     Returns:
         0 on success, 2 on a config error, 1 when a stage failed.
     """
-    from mathft.pipeline import ConfigError, StageError, load_config, run_pipeline
+    from mathft.pipeline import ConfigError, StageError, dist, load_config, run_pipeline
 
     try:
         config = load_config(config_path, overrides)
@@ -51,10 +57,14 @@ def run(config_path: Path | None, out: Path | None, overrides: Sequence[str], pr
     out = out or Path(config.out)
     start = time.perf_counter()
     try:
-        markers = run_pipeline(config, out)
+        markers = run_pipeline(config, out, timeout_minutes)
     except StageError as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
+        dist.shutdown(sync=False)
         return 1
+    dist.shutdown()
+    if not dist.is_main():
+        return 0
     print(f"\n{prog}: finished in {time.perf_counter() - start:.0f}s "
           f"({sum(not m.get('skipped') for m in markers.values())} stages run)")
     print(f"report: {out / 'report.md'} (data: {out / 'report.json'}; TensorBoard: tensorboard --logdir {out / 'tb'})")
@@ -65,4 +75,4 @@ def main(argv: Sequence[str]) -> int:
     """Entry point of ``mathft pipeline``."""
     quiet_openmp()
     args = _parser().parse_args(list(argv))
-    return run(args.config, args.out, args.overrides, "mathft pipeline")
+    return run(args.config, args.out, args.overrides, "mathft pipeline", args.dist_timeout)

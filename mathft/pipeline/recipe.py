@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from mathft.pipeline import dist
 from mathft.pipeline.config import PipelineConfig
 from mathft.pipeline.stages import Stage, StageContext, run_stages
 
@@ -114,16 +115,16 @@ def _generator_stages(config: PipelineConfig) -> list[Stage]:
     for style in config.generator.styles:
         run = partial(_train_generator, config=config, style=style, start=None, train=config.generator.train)
         stages.append(Stage(f"generator_{style}", run, deps, {**common, "train": asdict(config.generator.train)},
-                            hint="check generator.train (max_steps, val_every, val_max_problems)"))
+                            hint="check generator.train (max_steps, val_every, val_max_problems)", collective=True))
     for style in config.generator.styles:
         stages.append(Stage(f"sample_test_{style}", partial(_sample, config=config, model_stage=f"generator_{style}",
                                                             split="test"),
                             ("data", f"generator_{style}"), asdict(config.sampling), resumable=True,
-                            hint="check sampling.*; a rerun resumes the store"))
+                            hint="check sampling.*; a rerun resumes the store", collective=True))
     stages.append(Stage("sample_train", partial(_sample, config=config, model_stage=f"generator_{config.primary_style}",
                                                 split="train"),
                         ("data", f"generator_{config.primary_style}"), asdict(config.sampling), resumable=True,
-                        hint="check sampling.*; a rerun resumes the store"))
+                        hint="check sampling.*; a rerun resumes the store", collective=True))
     return stages
 
 
@@ -133,10 +134,11 @@ def _evaluator_stages(config: PipelineConfig) -> list[Stage]:
     for loss in ev.losses:
         stages.append(Stage(f"evaluator_{loss}", partial(_train_evaluator, config=config, loss=loss),
                             ("sample_train", f"generator_{config.primary_style}"), key,
-                            hint="check evaluator.train; the evaluator needs problems with right and wrong samples"))
+                            hint="check evaluator.train; the evaluator needs problems with right and wrong samples",
+                            collective=True))
         stages.append(Stage(f"score_{loss}", partial(_score, config=config, loss=loss),
                             (f"evaluator_{loss}", f"sample_test_{config.primary_style}"), asdict(ev.train),
-                            resumable=True, hint="check evaluator.train.max_length / batch_size"))
+                            resumable=True, hint="check evaluator.train.max_length / batch_size", collective=True))
         stages.append(Stage(f"rerank_{loss}", partial(_rerank, config=config, loss=loss), (f"score_{loss}",),
                             asdict(config.rerank), hint="check rerank.k / rerank.top_n"))
     return stages
@@ -150,10 +152,10 @@ def _multitask_stages(config: PipelineConfig) -> list[Stage]:
     key = {"multitask": asdict(mt), "trainer": asdict(config.trainer), "seed": config.seed}
     return [
         Stage("multitask", run, ("data", f"evaluator_{config.primary_loss}"), key,
-              hint="check multitask.train"),
+              hint="check multitask.train", collective=True),
         Stage("sample_test_multitask", partial(_sample, config=config, model_stage="multitask", split="test"),
               ("data", "multitask"), asdict(config.sampling), resumable=True,
-              hint="check sampling.*; a rerun resumes the store"),
+              hint="check sampling.*; a rerun resumes the store", collective=True),
     ]
 
 
@@ -165,10 +167,17 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
     return stages
 
 
-def run_pipeline(config: PipelineConfig, out: str | Path | None = None) -> dict[str, dict[str, Any]]:
-    """Run (or resume) the whole recipe; returns each stage's marker. See :func:`build_stages`."""
+def run_pipeline(config: PipelineConfig, out: str | Path | None = None,
+                 timeout_minutes: float = dist.DEFAULT_TIMEOUT_MINUTES) -> dict[str, dict[str, Any]]:
+    """Run (or resume) the whole recipe; returns each stage's marker. See :func:`build_stages`.
+
+    Under ``torchrun`` every rank calls this: it joins the process group (``timeout_minutes`` bounds any
+    wait for a peer) and runs the stages as :func:`~mathft.pipeline.stages.run_stages` describes.
+    """
     import torch
 
     if config.trainer.threads:
-        torch.set_num_threads(config.trainer.threads)
+        # The configured threads are the node's budget: ranks on one node split it rather than oversubscribe.
+        torch.set_num_threads(max(1, config.trainer.threads // dist.local_world_size()))
+    dist.init(timeout_minutes)
     return run_stages(build_stages(config), out or config.out)

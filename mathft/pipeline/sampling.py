@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 from typing import Any
 
 from mathft.data.problem import Problem
+from mathft.pipeline import dist
 from mathft.pipeline.config import SamplingSection
 from mathft.pipeline.evaluation import analyze, sampling_metrics
 from mathft.pipeline.stages import StageContext
@@ -20,7 +22,7 @@ __all__ = ["load_model", "run_sampling", "run_scoring", "rank_and_world"]
 
 def rank_and_world() -> tuple[int, int]:
     """This process's rank and the number of ranks (``torchrun`` variables; 0 and 1 otherwise)."""
-    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    return dist.rank(), dist.world_size()
 
 
 def load_model(path: str, dtype: str = "float32") -> tuple[Any, Any]:
@@ -57,9 +59,20 @@ def run_sampling(ctx: StageContext, *, model_dir: str, problems: list[Problem], 
                             world_size=world, meta={"model": model_dir}, chunk_size=section.chunk_size)
     print(f"{ctx.name}: wrote {stats.samples_written} candidates, {stats.samples_skipped} were already stored "
           f"({stats.tokens} tokens in {stats.seconds:.1f}s)")
+    # Also a barrier: the metrics below grade the merged store, so every rank's shard must be complete.
+    counts = dist.total({"tokens": stats.tokens, "samples_written": stats.samples_written})
+    if not dist.is_main():
+        return {}  # rank 0's marker records the stage; grading the store again here would be wasted work
     metrics = sampling_metrics(analyze(list(store.records())), k)
     return {"outputs": {"store": str(store.directory), "model": model_dir},
-            "metrics": {**metrics, "tokens": stats.tokens, "samples_written": stats.samples_written}}
+            "metrics": {**metrics, **counts}}
+
+
+def _copy_shards(source_store: str, store: Path) -> None:
+    store.mkdir(parents=True, exist_ok=True)
+    for shard in sorted(os.listdir(source_store)):
+        if shard.startswith("shard-") and not (store / shard).exists():
+            shutil.copy2(os.path.join(source_store, shard), store / shard)
 
 
 def run_scoring(ctx: StageContext, *, evaluator_dir: str, source_store: str, name: str, max_length: int,
@@ -72,15 +85,14 @@ def run_scoring(ctx: StageContext, *, evaluator_dir: str, source_store: str, nam
     from mathft.sampling.runner import score_store
 
     store = ctx.dir / "store"
-    store.mkdir(parents=True, exist_ok=True)
-    for shard in sorted(os.listdir(source_store)):
-        if shard.startswith("shard-") and not (store / shard).exists():
-            shutil.copy2(os.path.join(source_store, shard), store / shard)
+    if dist.is_main():  # one writer per file; the other ranks score once the copy is complete
+        _copy_shards(source_store, store)
+    dist.barrier()
     model, tokenizer = load_model(evaluator_dir, dtype)
     rank, world = rank_and_world()
     stats = score_store(model, tokenizer, store, name=name, batch_size=batch_size, max_length=max_length,
                         rank=rank, world_size=world)
     print(f"{ctx.name}: scored {stats.scored} candidates ({stats.skipped} already scored, "
           f"{stats.truncated} truncated, {stats.too_long} too long) in {stats.seconds:.1f}s")
-    return {"outputs": {"store": str(store), "name": name},
-            "metrics": {"scored": stats.scored, "truncated": stats.truncated, "too_long": stats.too_long}}
+    counts = dist.total({"scored": stats.scored, "truncated": stats.truncated, "too_long": stats.too_long})
+    return {"outputs": {"store": str(store), "name": name}, "metrics": counts}

@@ -5,6 +5,11 @@ same ``run_id`` of every stage it depends on. So a rerun skips finished stages, 
 (marker deleted, or its config changed) gets a new ``run_id`` that makes every stage downstream of it
 rerun as well, and nothing else. A stage marked ``resumable`` (sampling) keeps its half-written
 outputs when it restarts with the same inputs; any other stage starts from an empty folder.
+
+Under ``torchrun`` (see :mod:`mathft.pipeline.dist`) rank 0 decides whether a stage is finished and
+broadcasts its decision and marker, so every rank skips or runs the same stages with the same ``run_id``s.
+Rank 0 alone prepares folders and writes markers; a ``collective`` stage (training, sampling, scoring)
+runs on every rank, any other on rank 0 while the rest wait; a barrier closes every stage.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mathft.pipeline import dist
 from mathft.pipeline.config import config_hash
 
 __all__ = ["Stage", "StageContext", "StageError", "run_stages", "read_marker"]
@@ -63,6 +69,8 @@ class Stage:
         resumable: Keep partial outputs when restarting with the same inputs (sampling stores).
         always: Run even when finished (the report: cheap, and it must show the latest state).
         hint: What to check when the stage fails (appended to the error).
+        collective: Every rank runs it (training, sampling and scoring shard the work over ranks);
+            otherwise rank 0 runs it alone and the other ranks wait for its marker.
     """
 
     name: str
@@ -72,6 +80,7 @@ class Stage:
     resumable: bool = False
     always: bool = False
     hint: str = ""
+    collective: bool = False
 
 
 def read_marker(path: Path) -> dict[str, Any] | None:
@@ -113,32 +122,64 @@ def _prepare_dir(stage: Stage, directory: Path, key: dict[str, Any]) -> None:
         print(f"resuming {stage.name} from its partial outputs", file=sys.stderr, flush=True)
 
 
-def _run_one(stage: Stage, out: Path, markers: dict[str, dict[str, Any]], index: str) -> dict[str, Any]:
-    directory = out / stage.name
-    key = _stage_key(stage, markers)
+def _finished(stage: Stage, directory: Path, key: dict[str, Any]) -> dict[str, Any] | None:
     marker = read_marker(directory / DONE)
-    if _is_current(marker, key) and not stage.always:
-        print(f"[{index}] {stage.name}: finished earlier ({marker['seconds']:.1f}s), skipped", file=sys.stderr)
-        return {**marker, "skipped": True}
-    _banner(f"[{index}] {stage.name}")
-    _prepare_dir(stage, directory, key)
-    ctx = StageContext(stage.name, directory, out, {d: markers[d].get("outputs", {}) for d in stage.deps}, markers)
-    start = time.perf_counter()
+    return marker if _is_current(marker, key) and not stage.always else None
+
+
+def _call(stage: Stage, ctx: StageContext) -> dict[str, Any]:
     try:
-        result = stage.run(ctx) or {}
+        return stage.run(ctx) or {}
     except KeyboardInterrupt:
         raise
     except Exception as err:
         hint = f" ({stage.hint})" if stage.hint else ""
         raise StageError(
-            f"stage {stage.name!r} failed: {type(err).__name__}: {err}{hint}. Outputs so far are in {directory}; "
+            f"stage {stage.name!r} failed: {type(err).__name__}: {err}{hint}. Outputs so far are in {ctx.dir}; "
             "rerun the same command to resume from this stage."
         ) from err
-    seconds = time.perf_counter() - start
-    marker = {"stage": stage.name, **key, "run_id": uuid.uuid4().hex, "finished": time.time(), "seconds": seconds,
-              "outputs": result.get("outputs", {}), "metrics": result.get("metrics", {})}
-    _write_json(directory / DONE, marker)
-    print(f"[{index}] {stage.name}: done in {seconds:.1f}s", file=sys.stderr, flush=True)
+
+
+def _execute(stage: Stage, ctx: StageContext) -> dict[str, Any] | None:
+    """The stage's result on the ranks that run it (``None`` on ranks that wait)."""
+    if stage.collective:
+        return _call(stage, ctx)
+    if not dist.is_main():
+        return None
+    try:
+        return _call(stage, ctx)
+    except StageError as err:
+        dist.broadcast({"error": str(err)})  # the waiting ranks fail with rank 0's message, not a timeout
+        raise
+
+
+def _run_one(stage: Stage, out: Path, markers: dict[str, dict[str, Any]], index: str) -> dict[str, Any]:
+    directory = out / stage.name
+    key = _stage_key(stage, markers)
+    finished = dist.broadcast(_finished(stage, directory, key) if dist.is_main() else None)
+    if finished is not None:
+        if dist.is_main():
+            print(f"[{index}] {stage.name}: finished earlier ({finished['seconds']:.1f}s), skipped", file=sys.stderr)
+        return {**finished, "skipped": True}
+    if dist.is_main():
+        _banner(f"[{index}] {stage.name}")
+        _prepare_dir(stage, directory, key)
+    dist.barrier()  # the folder is prepared (emptied or kept) before any rank writes into it
+    ctx = StageContext(stage.name, directory, out, {d: markers[d].get("outputs", {}) for d in stage.deps}, markers)
+    start = time.perf_counter()
+    result = _execute(stage, ctx)
+    if stage.collective:
+        dist.barrier()  # every rank's outputs are complete before rank 0 declares the stage done
+    marker = None
+    if dist.is_main():
+        seconds = time.perf_counter() - start
+        marker = {"stage": stage.name, **key, "run_id": uuid.uuid4().hex, "finished": time.time(),
+                  "seconds": seconds, "outputs": result.get("outputs", {}), "metrics": result.get("metrics", {})}
+        _write_json(directory / DONE, marker)
+        print(f"[{index}] {stage.name}: done in {seconds:.1f}s", file=sys.stderr, flush=True)
+    marker = dist.broadcast(marker)
+    if "error" in marker:
+        raise StageError(marker["error"])
     return {**marker, "skipped": False}
 
 

@@ -94,6 +94,27 @@ def evaluator_parts(backbone: Any, train: TrainConfig, loss: str, margin: float,
     return module, data
 
 
+def launched_layout(hw: TrainerConfig) -> TrainerConfig:
+    """``hw`` with ``devices``/``num_nodes`` taken from torchrun's environment when the config left them at 1.
+
+    Lightning joins a torchrun-launched group only when ``devices * num_nodes`` equals ``WORLD_SIZE``.
+
+    Raises:
+        ValueError: When the config sets a layout that disagrees with the launch (names both).
+    """
+    from dataclasses import replace
+
+    from mathft.pipeline import dist
+
+    world, local = dist.world_size(), dist.local_world_size()
+    if world == 1 or hw.devices * hw.num_nodes == world:
+        return hw  # one process: Lightning launches any configured devices itself
+    if hw.devices == 1 and hw.num_nodes == 1:
+        return replace(hw, devices=local, num_nodes=max(1, world // local))
+    raise ValueError(f"trainer.devices={hw.devices} x trainer.num_nodes={hw.num_nodes} does not match the launch's "
+                     f"WORLD_SIZE={world}; set both to match torchrun, or leave them at 1 to follow it")
+
+
 def _strategy(hw: TrainerConfig) -> Any:
     if hw.strategy == "fsdp2":
         from lightning.pytorch.strategies import ModelParallelStrategy
@@ -139,7 +160,7 @@ def fit(module: Any, data: Any, *, hw: TrainerConfig, train: TrainConfig, run_di
     from mathft.callbacks import ExportBestToHF
 
     pl.seed_everything(seed, workers=True, verbose=False)
-    trainer = _trainer(hw, train, run_dir, tb_root, name, monitor)
+    trainer = _trainer(launched_layout(hw), train, run_dir, tb_root, name, monitor)
     trainer.fit(module, datamodule=data)
     export = next(c for c in trainer.callbacks if isinstance(c, ExportBestToHF))
     ckpt = trainer.checkpoint_callback
