@@ -17,25 +17,16 @@ from mathft.pipeline.config import SamplingSection
 from mathft.pipeline.evaluation import analyze, sampling_metrics
 from mathft.pipeline.stages import StageContext
 
-__all__ = ["load_model", "run_sampling", "run_scoring", "rank_and_world"]
+__all__ = ["run_sampling", "run_scoring"]
 
 
-def rank_and_world() -> tuple[int, int]:
-    """This process's rank and the number of ranks (``torchrun`` variables; 0 and 1 otherwise)."""
-    return dist.rank(), dist.world_size()
+def _load(model_dir: str, dtype: str) -> tuple[Any, Any, int, int]:
+    """The model (eval mode, on this rank's device), its tokenizer, this rank and the number of ranks."""
+    from mathft.sampling.launch import load_model, pick_device, rank_from_env
 
-
-def load_model(path: str, dtype: str = "float32") -> tuple[Any, Any]:
-    """A HF causal LM in eval mode on the best available device, and its tokenizer."""
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    from mathft.datamodules.tokenizer import load_tokenizer
-
-    torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
-    device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu"
-    return model.to(device).eval(), load_tokenizer(path)
+    ranks = rank_from_env()
+    model, tokenizer = load_model(model_dir, dtype, pick_device(None, ranks.local_rank))
+    return model, tokenizer, ranks.rank, ranks.world_size
 
 
 def run_sampling(ctx: StageContext, *, model_dir: str, problems: list[Problem], section: SamplingSection,
@@ -49,11 +40,10 @@ def run_sampling(ctx: StageContext, *, model_dir: str, problems: list[Problem], 
     from mathft.sampling import SamplingConfig
     from mathft.sampling.runner import sample_to_store
 
-    model, tokenizer = load_model(model_dir, dtype)
+    model, tokenizer, rank, world = _load(model_dir, dtype)
     config = SamplingConfig(num_samples=section.num_samples, max_new_tokens=section.max_new_tokens,
                             temperature=section.temperature, top_p=section.top_p, seed=section.seed,
                             batch_size=section.batch_size)
-    rank, world = rank_and_world()
     store = CandidateStore(ctx.dir / "store", rank=rank)
     stats = sample_to_store(model, tokenizer, problems, store, config, include_greedy=include_greedy, rank=rank,
                             world_size=world, meta={"model": model_dir}, chunk_size=section.chunk_size)
@@ -88,8 +78,7 @@ def run_scoring(ctx: StageContext, *, evaluator_dir: str, source_store: str, nam
     if dist.is_main():  # one writer per file; the other ranks score once the copy is complete
         _copy_shards(source_store, store)
     dist.barrier()
-    model, tokenizer = load_model(evaluator_dir, dtype)
-    rank, world = rank_and_world()
+    model, tokenizer, rank, world = _load(evaluator_dir, dtype)
     stats = score_store(model, tokenizer, store, name=name, batch_size=batch_size, max_length=max_length,
                         rank=rank, world_size=world)
     print(f"{ctx.name}: scored {stats.scored} candidates ({stats.skipped} already scored, "

@@ -18,7 +18,7 @@ from mathft.sampling.rng import draw_root_seed, uniform_streams
 from mathft.sampling.sample import FinishReason, Sample
 from mathft.sampling.stopping import StopStringMatcher, resolve_eos_ids
 
-__all__ = ["sample_solutions", "sample_with_config"]
+__all__ = ["evaluation_mode", "sample_solutions", "sample_with_config"]
 
 _REASONS: dict[int, FinishReason] = {EOS: "eos", STOP: "stop"}
 
@@ -89,7 +89,7 @@ def sample_solutions(
 
 
 @contextmanager
-def _eval_mode(model: Any) -> Iterator[None]:
+def evaluation_mode(model: Any) -> Iterator[None]:
     """Evaluation mode (no dropout) and no autograd for the call, restoring the caller's mode after."""
     was_training = model.training
     model.eval()
@@ -141,7 +141,7 @@ def sample_with_config(
         bar=SamplingProgress(total=len(prompts), enabled=progress),
     )
     results: list[list[Sample]] = [[] for _ in prompts]
-    with _eval_mode(model), run.bar:
+    with evaluation_mode(model), run.bar:
         for group in plan_prefill_groups([len(e) for e in encoded], config.num_samples, config.batch_size):
             for problem, sample in run.sample_group(group, [encoded[i] for i in group]):
                 results[problem].append(sample)

@@ -16,7 +16,6 @@ import logging
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from tqdm.auto import tqdm
 from mathft.data.store import CandidateStore, append_lines
 from mathft.data.templates import EVALUATOR_TEMPLATE, check_template, evaluator_prompt, verdict_prompt
 from mathft.modules.verdict import VerdictTokens, score_verdicts
+from mathft.sampling.api import evaluation_mode
 from mathft.sampling.score_shards import read_scores, score_key, score_line, score_shard
 from mathft.sampling.sharding import owner_rank
 
@@ -153,7 +153,7 @@ def score_store(
     rows = _rows_to_score(store_dir, name, rank, world_size, stats)
     shard = score_shard(store_dir, name, rank)
     bar = tqdm(total=len(rows), unit="candidate", file=sys.stderr, disable=not progress, dynamic_ncols=True)
-    with bar, _evaluation(model):
+    with bar, evaluation_mode(model):
         device = next(model.parameters()).device
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         for batch in _batches(rows, batch_size):
@@ -240,13 +240,3 @@ def _score_batch(model: Any, rows: Sequence[list[int]], tokens: VerdictTokens, p
     return score_verdicts(model, ids.to(device), mask.to(device), tokens).score.float().cpu().tolist()
 
 
-@contextmanager
-def _evaluation(model: Any) -> Iterator[None]:
-    """Evaluation mode (no dropout) and no autograd for the call, restoring the caller's mode after."""
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            yield
-    finally:
-        model.train(was_training)
