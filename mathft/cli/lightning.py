@@ -64,19 +64,9 @@ def main(argv: Sequence[str]) -> int:
         # `mathft` passes its own argv on explicitly; LightningCLI would warn that sys.argv is also set.
         warnings.filterwarnings("ignore", message="LightningCLI's args parameter")
         build_cli(argv, run=True)
-    shutdown_process_group()
+    # Lightning keeps the process group alive after fit; leaving it together (barrier, then destroy)
+    # stops a rank that exits early from aborting a peer still in a collective.
+    from mathft.pipeline import dist
+
+    dist.shutdown()
     return 0
-
-
-def shutdown_process_group() -> None:
-    """Leave the process group together and tear it down before the interpreter exits.
-
-    Lightning keeps the group alive after ``fit``; if one rank then exits while another is still in a
-    collective, the gloo/NCCL threads are destroyed mid-flight and the process aborts
-    ("terminate called without an active exception"), failing a run that had succeeded.
-    """
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()
-        dist.destroy_process_group()

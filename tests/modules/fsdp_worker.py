@@ -20,9 +20,9 @@ from lightning.pytorch.strategies import ModelParallelStrategy
 from tests.modules.mathft_toy_batches import ToyDataModule
 
 from mathft.callbacks import ExportBestToHF, TaskMetricCheckpoint
-from mathft.cli.lightning import shutdown_process_group
 from mathft.modules import BackboneConfig, EvaluatorModule, GenerationSettings, GeneratorModule
 from mathft.modules.backbone import LoraSettings, decoder_layers, is_sharded
+from mathft.pipeline.dist import shutdown
 
 LORA = "lora" in sys.argv[4:]  # a mode of every entry point: the backbone carries LoRA adapters
 
@@ -125,4 +125,4 @@ def _watchdog(deadline_s: float = 200.0) -> None:
 if __name__ == "__main__":
     _watchdog()
     (resume if "resume" in sys.argv[4:] else main)(sys.argv[1], Path(sys.argv[2]), sys.argv[3])
-    shutdown_process_group()
+    shutdown()
