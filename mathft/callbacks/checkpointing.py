@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import lightning.pytorch as pl
+import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 __all__ = ["TaskMetricCheckpoint"]
@@ -14,6 +16,10 @@ class TaskMetricCheckpoint(ModelCheckpoint):
 
     Metric names hold ``/`` and ``@``, which must not reach file names (a ``/`` would make folders), so
     files are named by epoch and step only; the monitored value is in the checkpoint's callback state.
+
+    A NaN value is undefined (e.g. ``val/auroc`` on a one-class validation set), not a score: such a
+    checkpoint never becomes the best, and with no defined value at all ``best_model_path`` stays empty
+    (:class:`~mathft.callbacks.ExportBestToHF` then exports ``last.ckpt``).
 
     Args:
         monitor: The metric to maximise, e.g. ``val/pass@1`` (generator) or ``val/rr_majK`` (evaluator).
@@ -27,3 +33,12 @@ class TaskMetricCheckpoint(ModelCheckpoint):
                  save_last: bool = True, filename: str = "epoch{epoch}-step{step}", **kwargs: Any) -> None:
         super().__init__(monitor=monitor, mode=mode, save_top_k=save_top_k, save_last=save_last,
                          filename=filename, auto_insert_metric_name=False, **kwargs)
+
+    def check_monitor_top_k(self, trainer: pl.Trainer, current: torch.Tensor | None = None) -> bool:
+        """Lightning's top-k test, refusing an undefined (NaN) value on every rank alike."""
+        if current is None:
+            return False
+        defined = not bool(torch.isnan(torch.as_tensor(current)))
+        if not trainer.strategy.reduce_boolean_decision(defined, all=True):
+            return False
+        return super().check_monitor_top_k(trainer, current)

@@ -22,6 +22,9 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--n", type=int, default=2000, help="number of training problems (default 2000)")
     synth.add_argument("--n-test", type=int, default=None, help="number of test problems (default n/10)")
     synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    synth.add_argument("--families", nargs="+", default=None, metavar="NAME",
+                       help="problem families (default: arithmetic linear_equation fractions word_problem; "
+                       "inverse_linear is the guess-and-check family of the demo)")
     return parser
 
 
@@ -40,7 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         n_test = args.n_test if args.n_test is not None else max(1, args.n // 10)
         try:
-            written = write_synthetic(args.out, n_train=args.n, n_test=n_test, seed=args.seed)
+            written = write_synthetic(args.out, n_train=args.n, n_test=n_test, seed=args.seed,
+                                      families=args.families)
         except ValueError as err:
             print(f"mathft data synth: {err}", file=sys.stderr)
             return 2

@@ -3,7 +3,8 @@
 Model and data are chosen in YAML by ``class_path`` (subclass mode), configs compose with
 ``--config a.yaml --config b.yaml``, and values both need are linked once: the data module's tokenizer is
 the model backbone's (``data.init_args.tokenizer`` <- ``model.init_args.backbone``), and after
-instantiation the module's tokenizer object itself is handed to the data module's ``connect``.
+instantiation the module's tokenizer object itself, and what its objective needs of the data (e.g. the
+margin loss's pair-only batches, ``BackboneModule.data_settings``), are handed to the data module's ``connect``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class MathFTCLI(LightningCLI):
     def _connect(self) -> None:
         connect = getattr(self.datamodule, "connect", None)
         if callable(connect) and isinstance(self.model, BackboneModule):
-            connect(tokenizer=self.model.tokenizer)
+            connect(tokenizer=self.model.tokenizer, **self.model.data_settings())
 
     def instantiate_classes(self) -> None:
         super().instantiate_classes()

@@ -4,6 +4,10 @@ Rows are ``Here is a math problem: ... The above candidate solution is `` prompt
 incorrect (cross-entropy), plus up to ``max_pairs`` (correct, incorrect) pairs per problem for the
 margin loss, with both rows of a pair in the same batch. Validation is carved from the training
 candidates by the same problem-text hash as :class:`~mathft.datamodules.ssft.SSFTDataModule`.
+
+With ``pairs_only`` (the margin loss) training batches hold paired rows only: with a weak generator most
+problems have no correct sample, and a batch without a pair would be a step with loss exactly 0.
+Validation always keeps every row: AUROC and re-ranking need the unpaired candidates too.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from mathft.data.templates import EVALUATOR_TEMPLATE, VerdictPrompt, check_templ
 from mathft.datamodules.batching import EpochSampler, GroupBatches, PlannedBatchSampler
 from mathft.datamodules.collate import pad_right
 from mathft.datamodules.evaluator_examples import EvalGroup, EvalRow, build_groups, candidate_answer, is_correct
+from mathft.datamodules.evaluator_stats import SplitStats, check_trainable, count_split, format_stats
 from mathft.datamodules.ssft_encode import encode_prompts
 from mathft.datamodules.base import TokenizedDataModule
 from mathft.datamodules.tokenizer import pad_id
@@ -78,6 +83,13 @@ class EvaluatorDataModule(TokenizedDataModule):
         val_fraction: Share of distinct problems held out for validation.
         seed: Seed of the split, the pairs and the batch order.
         num_workers: DataLoader workers.
+        pairs_only: Train on the rows of (correct, incorrect) pairs only (the margin loss learns nothing
+            from the others); validation keeps every row. ``None``: follow the module's loss, which
+            :meth:`connect` passes in (``EvaluatorModule.data_settings``); ``False`` if never connected.
+
+    Attributes:
+        stats: ``{split}_{count}`` for split ``train``/``val`` and every count of
+            :class:`~mathft.datamodules.evaluator_stats.SplitStats` (filled by :meth:`setup`).
     """
 
     def __init__(
@@ -92,6 +104,7 @@ class EvaluatorDataModule(TokenizedDataModule):
         val_fraction: float = 0.05,
         seed: int = 0,
         num_workers: int = 0,
+        pairs_only: bool | None = None,
     ) -> None:
         super().__init__()
         for spec in candidates:
@@ -101,13 +114,30 @@ class EvaluatorDataModule(TokenizedDataModule):
         self.template = check_template(template, ("problem", "solution"), "data.template")
         self.max_length, self.max_pairs, self.batch_size = max_length, max_pairs, batch_size
         self.val_fraction, self.seed, self.num_workers = val_fraction, seed, num_workers
+        self.pairs_only = pairs_only
         self.train_groups: list[EvalGroup] = []
         self.val_groups: list[EvalGroup] = []
         self.verdict: VerdictPrompt | None = None
+        self.split_stats: dict[str, SplitStats] = {}
         self.stats: dict[str, int] = {}
 
+    def connect(self, tokenizer: Any | None = None, batch_size: int | None = None, max_length: int | None = None,
+                pairs_only: bool | None = None) -> None:
+        """Take the module's tokenizer, a linked batch size or length, and whether its loss needs pairs.
+
+        An explicit ``pairs_only`` given to ``__init__`` wins over the connected one.
+        """
+        super().connect(tokenizer, batch_size, max_length)
+        if self.pairs_only is None:
+            self.pairs_only = pairs_only
+
     def setup(self, stage: str | None = None) -> None:
-        """Read, grade, split, pair and tokenize (idempotent; same result on every rank)."""
+        """Read, grade, split, pair and tokenize (idempotent; same result on every rank).
+
+        Raises:
+            EvaluatorDataError: When the training split has no correct candidate, no incorrect one, or
+                (``pairs_only``) no pair: a fit could only learn a constant (or take steps with loss 0).
+        """
         if self.train_groups:
             return
         tokenizer = self._tokenizer()
@@ -117,20 +147,35 @@ class EvaluatorDataModule(TokenizedDataModule):
         by_problem: dict[str, list[CandidateRecord]] = defaultdict(list)
         for record in records:
             by_problem[record.problem_id].append(record)
-        self.stats = defaultdict(int)
+        groups: dict[str, list[EvalGroup]] = {"train": [], "val": []}
+        skipped = {split: {"too_long": 0, "no_text": 0} for split in groups}
         cache: dict[tuple[str, str | None], bool] = {}
         for pid, group in by_problem.items():
-            rows = self._rows(group, texts[pid], cache)
-            held_out = validation_score(texts[pid], self.seed) < self.val_fraction
-            target = self.val_groups if held_out else self.train_groups
-            target.extend(build_groups(rows, self.max_pairs, self.seed, pid))
-        self.stats.update(
-            train_rows=sum(len(g.rows) for g in self.train_groups), val_rows=sum(len(g.rows) for g in self.val_groups),
-            train_pairs=sum(len(g.pairs) for g in self.train_groups), problems=len(by_problem),
-        )
-        log.info("evaluator data: %s", ", ".join(f"{k}={v}" for k, v in self.stats.items()))
-        if not self.train_groups:
-            raise ValueError(f"data.candidates: no usable training candidates in {self.candidates}")
+            split = "val" if validation_score(texts[pid], self.seed) < self.val_fraction else "train"
+            rows = self._rows(group, texts[pid], cache, skipped[split])
+            groups[split].extend(build_groups(rows, self.max_pairs, self.seed, pid))
+        # Unpaired rows are groups of one: dropping groups without pairs keeps exactly the paired rows.
+        train = [g for g in groups["train"] if g.pairs] if self.pairs_only else groups["train"]
+        kept = {"train": train, "val": groups["val"]}
+        self.split_stats = {split: count_split(groups[split], kept[split], skipped[split]["too_long"],
+                                               skipped[split]["no_text"]) for split in groups}
+        self.stats = {k: v for split, s in self.split_stats.items() for k, v in s.flat(split).items()}
+        log.info("%s", format_stats(self.split_stats))
+        check_trainable(self.split_stats["train"], bool(self.pairs_only), self.max_length)
+        self._warn_single_class(self.split_stats["val"])
+        self.train_groups, self.val_groups = train, groups["val"]
+
+    def summary(self) -> str:
+        """One line with every split's counts (after :meth:`setup`)."""
+        return format_stats(self.split_stats)
+
+    def _warn_single_class(self, val: SplitStats) -> None:
+        if val.rows and not (val.positives and val.negatives):
+            log.warning(
+                "evaluator validation holds %d correct and %d incorrect candidates: val/auroc is undefined (NaN) "
+                "and re-ranking accuracy cannot tell checkpoints apart; raise data.val_fraction",
+                val.positives, val.negatives,
+            )
 
     def _problem_texts(self, records: list[CandidateRecord]) -> dict[str, str]:
         lookup = {p.id: p.problem for spec in self.problem_files for p in read_problems(spec)}
@@ -145,14 +190,17 @@ class EvaluatorDataModule(TokenizedDataModule):
             texts[record.problem_id] = text
         return texts
 
-    def _rows(self, records: list[CandidateRecord], problem: str, cache: dict) -> list[EvalRow]:
+    def _rows(self, records: list[CandidateRecord], problem: str, cache: dict,
+              skipped: dict[str, int]) -> list[EvalRow]:
+        """One row per candidate with a text that fits; ``skipped`` counts the others."""
         usable = [r for r in records if r.text is not None]
-        self.stats["no_text"] += len(records) - len(usable)
+        skipped["no_text"] += len(records) - len(usable)
+        # Only the problem and the candidate's text: nothing of how it was sampled (score, temperature...).
         prompts = [self._prompt_text(problem, r.text or "") for r in usable]
         rows = []
         for record, ids in zip(usable, encode_prompts(self._tokenizer(), prompts)):
             if len(ids) > self.max_length:
-                self.stats["dropped_too_long"] += 1
+                skipped["too_long"] += 1
                 continue
             label = 1.0 if is_correct(record, cache) else 0.0
             answer = candidate_answer(record)

@@ -59,6 +59,10 @@ class BackboneModule(pl.LightningModule):
     def on_model_built(self) -> None:
         """Hook called once the backbone exists (e.g. to look up token ids)."""
 
+    def data_settings(self) -> dict[str, Any]:
+        """Settings this module's objective needs from its data module, passed to the data module's ``connect``."""
+        return {}
+
     def forward(self, **batch: Any) -> Any:
         return self.model(**batch)
 

@@ -6,8 +6,9 @@ from typing import Any
 
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
-from torchmetrics import MaxMetric, MeanMetric, Metric
+from torchmetrics import MaxMetric, MeanMetric, Metric, SumMetric
 from torchmetrics.classification import BinaryAUROC
 
 from mathft.modules.backbone import BackboneConfig
@@ -30,7 +31,9 @@ class EvaluatorModule(BackboneModule):
     """Fine-tunes the LLM as its own solution evaluator and validates it by re-ranking candidates.
 
     Logs ``train/loss``, ``val/loss``, ``val/pairwise_acc``, ``val/auroc`` and the re-rank metric's keys
-    (``val/rr_all``, ``val/rr_majK``, ``val/w_rr_majK``, ...), plus ``val/rr_majK_best``.
+    (``val/rr_all``, ``val/rr_majK``, ``val/w_rr_majK``, ...), plus ``val/rr_majK_best``. ``val/auroc`` is
+    NaN when validation holds only one class (it is undefined there, not 0); the pipeline records it as
+    ``None`` and checkpoint selection never picks on it.
 
     Args:
         backbone: The causal LM to fine-tune.
@@ -61,6 +64,8 @@ class EvaluatorModule(BackboneModule):
         self.loss = loss if loss is not None else PairwiseMarginLoss()
         self.rerank_metric = rerank_metric if rerank_metric is not None else _default_rerank_metric(top_k)
         self.val_auroc = BinaryAUROC()
+        # Class counts decide whether AUROC is defined; summed over ranks, so every rank decides alike.
+        self.val_positives, self.val_negatives = SumMetric(), SumMetric()
         self.val_pairwise_acc = MeanMetric()
         self.val_rr_best = MaxMetric()
         self._tokens: VerdictTokens | None = None
@@ -79,6 +84,15 @@ class EvaluatorModule(BackboneModule):
             hp = self.hparams
             self._tokens = verdict_tokens(self.tokenizer, hp.correct_word, hp.incorrect_word)
         return self._tokens
+
+    @property
+    def needs_pairs(self) -> bool:
+        """Whether the loss learns only from (correct, incorrect) pairs (``needs_pairs`` of the component)."""
+        return bool(getattr(self.loss, "needs_pairs", False))
+
+    def data_settings(self) -> dict[str, Any]:
+        """``pairs_only`` for the data module: batches without a pair would be steps with loss 0."""
+        return {"pairs_only": self.needs_pairs}
 
     def score(self, input_ids: Tensor, attention_mask: Tensor) -> VerdictLogProbs:
         """Verdict log-probabilities of right-padded evaluator prompts (last position only)."""
@@ -125,6 +139,8 @@ class EvaluatorModule(BackboneModule):
     def _update_val_metrics(self, batch: dict[str, Any], scores: Tensor) -> None:
         labels = batch["labels"].long()
         self.val_auroc.update(scores, labels)
+        self.val_positives.update(labels.sum())
+        self.val_negatives.update((1 - labels).sum())
         pairs = batch["pair_index"]
         hits = (scores[pairs[:, 0]] > scores[pairs[:, 1]]).float()
         # Always update (weight 0 when the batch has no pairs) so that every rank syncs the metric alike.
@@ -144,9 +160,20 @@ class EvaluatorModule(BackboneModule):
                 )
             )
 
+    def _auroc(self) -> Tensor:
+        """AUROC of the epoch's scores, NaN when one class is missing (torchmetrics would return 0)."""
+        positives, negatives = int(self.val_positives.compute()), int(self.val_negatives.compute())
+        if positives and negatives:
+            return self.val_auroc.compute()
+        if not self.trainer.sanity_checking:
+            rank_zero_warn(f"val/auroc is undefined (logged as NaN): validation holds {positives} correct and "
+                           f"{negatives} incorrect candidates; raise the data's val_fraction")
+        return torch.tensor(float("nan"), device=self.device)
+
     def on_validation_epoch_end(self) -> None:
-        self.log("val/auroc", self.val_auroc.compute())
-        self.val_auroc.reset()
+        self.log("val/auroc", self._auroc())
+        for metric in (self.val_auroc, self.val_positives, self.val_negatives):
+            metric.reset()
         pairwise = self.val_pairwise_acc.compute()
         if torch.isfinite(pairwise):  # NaN when no validation batch had a pair
             self.log("val/pairwise_acc", pairwise)

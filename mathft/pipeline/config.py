@@ -50,6 +50,8 @@ class DataConfig:
         n_train: Synthetic training problems (each with a MATH-style and a PRM800K-style solution).
         n_test: Synthetic test problems (never repeating a training problem).
         seed: Seed of the synthetic task.
+        families: Synthetic families by name (``None``: the original four; see
+            :func:`mathft.data.synthetic.family_names`, e.g. ``inverse_linear`` for guess-and-check).
         train_files: Training sources when not synthetic (MATH directories, PRM800K files, JSONL, ``hf:``).
         test_files: Test sources when not synthetic (only ever sampled, never trained on).
     """
@@ -58,6 +60,7 @@ class DataConfig:
     n_train: int = 2000
     n_test: int = 100
     seed: int = 0
+    families: list[str] | None = None
     train_files: list[str] = field(default_factory=list)
     test_files: list[str] = field(default_factory=list)
 
@@ -362,6 +365,13 @@ def validate(config: PipelineConfig, source: str) -> None:
         raise bad("backbone.name_or_path", "set a model (or backbone.scratch for a tiny model from scratch)")
     if not config.data.synthetic and not (config.data.train_files and config.data.test_files):
         raise bad("data.train_files", "non-synthetic data needs data.train_files and data.test_files")
+    if config.data.synthetic:
+        from mathft.data.synthetic import resolve_families
+
+        try:
+            resolve_families(config.data.families)
+        except ValueError as err:
+            raise bad("data.families", str(err)) from None
     if config.trainer.strategy not in ("auto", "ddp", "fsdp2"):
         raise bad("trainer.strategy", f"must be auto, ddp or fsdp2, got {config.trainer.strategy!r}")
     if config.sampling.num_samples < 1:

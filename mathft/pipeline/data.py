@@ -17,7 +17,8 @@ def run_data(ctx: StageContext, config: DataConfig) -> dict[str, Any]:
     if config.synthetic:
         from mathft.data.synthetic import write_synthetic
 
-        files = write_synthetic(ctx.dir, n_train=config.n_train, n_test=config.n_test, seed=config.seed)
+        files = write_synthetic(ctx.dir, n_train=config.n_train, n_test=config.n_test, seed=config.seed,
+                                families=config.families)
         train = [str(files["train.math"]), str(files["train.prm800k"])]
         test = [str(files["test.math"])]
     else:
@@ -39,13 +40,14 @@ def read_split(files: list[str], split: str, limit: int | None = None) -> list[P
     return problems[:limit] if limit is not None else problems
 
 
-def run_scratch_backbone(ctx: StageContext, config: ScratchModelConfig, data_seed: int) -> dict[str, Any]:
+def run_scratch_backbone(ctx: StageContext, config: ScratchModelConfig, data_seed: int,
+                         families: list[str] | None = None) -> dict[str, Any]:
     """Train a BPE tokenizer on the synthetic corpus and write a randomly initialised tiny Llama."""
     from mathft.backbones.tiny import write_tiny_backbone
     from mathft.data.synthetic import corpus
 
     model_dir = write_tiny_backbone(
-        corpus(config.corpus_problems, seed=data_seed), ctx.dir / "model", vocab_size=config.vocab_size,
+        corpus(config.corpus_problems, seed=data_seed, families=families), ctx.dir / "model", vocab_size=config.vocab_size,
         hidden_size=config.hidden_size, num_layers=config.num_layers, num_heads=config.num_heads,
         intermediate_size=config.intermediate_size,
     )

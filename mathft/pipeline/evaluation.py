@@ -12,9 +12,9 @@ from typing import Any
 
 from mathft.records import CandidateRecord, group_problems
 from mathft.selection import ProblemAnalysis, analyze_problem, default_grader, summarize
-from mathft.selection.verdicts import STRATEGY_NAMES
+from mathft.selection.verdicts import STRATEGY_NAMES, problem_values
 
-__all__ = ["analyze", "sampling_metrics", "strategy_rows", "write_figures", "SAMPLING_KEYS"]
+__all__ = ["analyze", "sampling_metrics", "outcome_table", "strategy_rows", "write_figures", "SAMPLING_KEYS"]
 
 SAMPLING_KEYS = ("pass@1", "maj1@N", "majK@N", "pass@N")
 
@@ -36,6 +36,28 @@ def sampling_metrics(analyses: Sequence[ProblemAnalysis], k: int) -> dict[str, f
         "distinct_answers": sum(len(a.clusters) for a in analyses) / count,
         "no_answer_share": sum(a.labels.count(-1) / max(a.num_samples, 1) for a in analyses) / count,
     }
+
+
+def _compact(value: float) -> float | int:
+    # Verdicts are 0.0/1.0: store them as 0/1 so that a marker with hundreds of problems stays small.
+    return int(value) if float(value).is_integer() else round(value, 6)
+
+
+def outcome_table(analyses: Sequence[ProblemAnalysis], names: Sequence[str], *, k: int,
+                  top_n: int) -> dict[str, Any]:
+    """Each problem's outcome of each named metric, kept in stage markers as ``per_problem``.
+
+    The report bootstraps intervals over problems from these and pairs two methods on the problems both
+    saw (:mod:`mathft.pipeline.significance`), which the means alone cannot do.
+
+    Returns:
+        ``{"problem_ids": [id, ...], "outcomes": {name: [value, ...]}}``, every list in the same problem
+        order; values are 0/1 verdicts, or a fraction for the unbiased pass@1 of a store without greedy
+        answers.
+    """
+    rows = [problem_values(a, names, k=k, top_n=top_n) for a in analyses]
+    return {"problem_ids": [a.problem_id for a in analyses],
+            "outcomes": {name: [_compact(row[name]) for row in rows] for name in names}}
 
 
 def strategy_rows(analyses: Sequence[ProblemAnalysis], ks: Sequence[int], top_ns: Sequence[int]) -> list[dict[str, Any]]:

@@ -40,17 +40,24 @@ def _train_generator(ctx: StageContext, config: PipelineConfig, style: str, star
 
 
 def _train_evaluator(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, Any]:
-    from mathft.pipeline.training import backbone_config, evaluator_parts, fit
+    import sys
+
+    from mathft.pipeline.training import backbone_config, evaluator_parts, fit, prepare_evaluator_data
 
     generator = f"generator_{config.primary_style}"
     backbone = backbone_config(config.backbone, ctx.inputs[generator]["path"])
     ev = config.evaluator
     module, data = evaluator_parts(backbone, ev.train, loss, ev.margin, [ctx.inputs["sample_train"]["store"]],
                                    ev.max_pairs, config.rerank.k, config.seed)
+    summary = prepare_evaluator_data(data)  # fails here, before any step, on data that cannot teach the loss
+    if dist.is_main():
+        print(summary, file=sys.stderr, flush=True)
     result = fit(module, data, hw=config.trainer, train=ev.train, run_dir=ctx.dir, tb_root=ctx.out / "tb",
                  name=ctx.name, monitor="val/rr_majK", seed=config.seed)
+    # val/auroc is None (JSON null) when undefined: a one-class validation set, or never logged.
     return {"outputs": {"path": result.export_dir, "checkpoint": result.checkpoint},
-            "metrics": {"best_val_rr_majK": result.best, **{k: v for k, v in result.metrics.items() if "/" in k},
+            "metrics": {"best_val_rr_majK": result.best, "val/auroc": result.metrics.get("val/auroc"),
+                        **{k: v for k, v in result.metrics.items() if "/" in k},
                         **{f"data/{k}": v for k, v in data.stats.items()}}}
 
 
@@ -75,7 +82,7 @@ def _score(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, An
 
 
 def _rerank(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, Any]:
-    from mathft.pipeline.evaluation import analyze, sampling_metrics, strategy_rows, write_figures
+    from mathft.pipeline.evaluation import analyze, outcome_table, sampling_metrics, strategy_rows, write_figures
     from mathft.sampling.runner import load_scored
     from mathft.selection import summarize
 
@@ -87,7 +94,9 @@ def _rerank(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, A
     metrics = {**sampling_metrics(analyses, rr.k), **main.metrics, "k": rr.k, "top_n": rr.top_n}
     return {"outputs": {"figures": figures},
             "metrics": {**metrics, "cost": main.evaluator_cost,
-                        "rows": strategy_rows(analyses, sorted({rr.k, *rr.ks}), sorted({rr.top_n, *rr.top_ns}))}}
+                        "rows": strategy_rows(analyses, sorted({rr.k, *rr.ks}), sorted({rr.top_n, *rr.top_ns})),
+                        # Every metric at the main K / N', per problem: the report's intervals and pairings.
+                        "per_problem": outcome_table(analyses, list(main.metrics), k=rr.k, top_n=rr.top_n)}}
 
 
 def _report(ctx: StageContext, config: PipelineConfig) -> dict[str, Any]:
@@ -103,8 +112,11 @@ def _data_stages(config: PipelineConfig) -> list[Stage]:
     stages = [Stage("data", lambda ctx: run_data(ctx, config.data), config=config.data,
                     hint="check data.train_files / data.test_files")]
     if config.backbone.scratch is not None:
-        stages.append(Stage("backbone", lambda ctx: run_scratch_backbone(ctx, config.backbone.scratch, config.data.seed),
-                            config=config.backbone, hint="check backbone.scratch (heads must divide hidden_size)"))
+        stages.append(Stage("backbone", lambda ctx: run_scratch_backbone(ctx, config.backbone.scratch, config.data.seed,
+                                                                      config.data.families),
+                            # The tokenizer's corpus follows the data's families, so they key this stage too.
+                            config={"backbone": asdict(config.backbone), "families": config.data.families},
+                            hint="check backbone.scratch (heads must divide hidden_size)"))
     return stages
 
 
@@ -134,7 +146,7 @@ def _evaluator_stages(config: PipelineConfig) -> list[Stage]:
     for loss in ev.losses:
         stages.append(Stage(f"evaluator_{loss}", partial(_train_evaluator, config=config, loss=loss),
                             ("sample_train", f"generator_{config.primary_style}"), key,
-                            hint="check evaluator.train; the evaluator needs problems with right and wrong samples",
+                            hint="check evaluator.train",
                             collective=True))
         stages.append(Stage(f"score_{loss}", partial(_score, config=config, loss=loss),
                             (f"evaluator_{loss}", f"sample_test_{config.primary_style}"), asdict(ev.train),

@@ -1,8 +1,12 @@
 """``<out>/report.md`` and ``<out>/report.json``: the run's numbers laid out like the paper's tables.
 
 Table 2 (generators by solution style), Table 3 (evaluators by loss), Table 4 (every selection strategy
-with its evaluator cost), Table 7 (multi-task vs SSFT generator), the figures, per-stage wall times, and
-what this run can and cannot tell.
+with its evaluator cost), Table 7 (multi-task vs SSFT generator), the paired comparisons, the figures,
+per-stage wall times, a glossary of the metrics, and what this run can and cannot tell.
+
+Every accuracy keeps its plain number (consumers read ``table2[style]["pass@N"]`` as a float) and gets a
+95% bootstrap interval over problems in a sibling ``ci95`` mapping; ``significance`` holds the paired
+differences (see :mod:`mathft.pipeline.significance`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from typing import Any
 
 from mathft.metrics.figures import LABELS
 from mathft.pipeline.config import PipelineConfig
+from mathft.pipeline.evaluation import SAMPLING_KEYS
+from mathft.pipeline.findings import caveats, comparison_rows
+from mathft.pipeline.significance import RESAMPLES, comparisons, intervals, outcomes_of
 from mathft.selection.verdicts import STRATEGY_NAMES
 
 __all__ = ["build_report", "write_report", "render_markdown"]
@@ -24,35 +31,61 @@ _FIGURE_TITLES = {"strategies": "Strategies against K and N', with the evaluator
                   "majk_vs_k": "MajK@N against K (paper Fig. 3)",
                   "cluster_sizes": "Cluster-size distributions (paper Fig. 4)",
                   "accuracy_vs_samples": "Accuracy against the number of samples"}
+_TABLE3_KEYS = ("rr_all", "rr_majK", "maj1@N", "pass@N")
 
 
 def _pick(metrics: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return {k: metrics.get(k) for k in keys}
 
 
-def _generator_row(marker: dict[str, Any]) -> dict[str, Any]:
+def _generator_row(marker: dict[str, Any], seed: int) -> dict[str, Any]:
     m = marker.get("metrics", {})
-    return _pick(m, ("pass@1", "maj1@N", "majK@N", "pass@N", "distinct_answers", "num_problems", "num_samples"))
+    row = _pick(m, ("pass@1", "maj1@N", "majK@N", "pass@N", "distinct_answers", "num_problems", "num_samples"))
+    return {**row, "ci95": intervals(outcomes_of(marker), SAMPLING_KEYS, seed=seed)}
+
+
+def _auroc(value: Any) -> float | None:
+    """The evaluator's validation AUROC, or ``None`` when it is undefined (missing, NaN): never 0."""
+    if value is None or not math.isfinite(float(value)):
+        return None
+    return float(value)
+
+
+def _evaluator_tables(config: PipelineConfig, markers: dict[str, dict[str, Any]],
+                      out: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Table 3, Table 4 and the figure paths, one entry per evaluator loss."""
+    table3, table4, figures = {}, {}, {}
+    for loss in config.evaluator.losses:
+        marker = markers[f"rerank_{loss}"]
+        m, block = marker["metrics"], outcomes_of(marker)
+        table3[loss] = {**_pick(m, _TABLE3_KEYS),
+                        "val_auroc": _auroc(markers[f"evaluator_{loss}"]["metrics"].get("val/auroc")),
+                        "ci95": intervals(block, _TABLE3_KEYS, seed=config.seed)}
+        table4[loss] = {"k": m["k"], "top_n": m["top_n"], "accuracy": _pick(m, STRATEGY_NAMES), "cost": m["cost"],
+                        "rows": m["rows"], "ci95": intervals(block, STRATEGY_NAMES, seed=config.seed)}
+        figures[loss] = {k: os.path.relpath(v, out) for k, v in marker["outputs"]["figures"].items()}
+    return table3, table4, figures
 
 
 def build_report(config: PipelineConfig, markers: dict[str, dict[str, Any]], out: Path) -> dict[str, Any]:
-    """The report as plain data (also written as ``report.json``)."""
-    table2 = {s: _generator_row(markers[f"sample_test_{s}"]) for s in config.generator.styles}
-    table3, table4, figures = {}, {}, {}
-    for loss in config.evaluator.losses:
-        m = markers[f"rerank_{loss}"]["metrics"]
-        table3[loss] = {"rr_all": m["rr_all"], "rr_majK": m["rr_majK"], "maj1@N": m["maj1@N"], "pass@N": m["pass@N"],
-                        "val_auroc": markers[f"evaluator_{loss}"]["metrics"].get("val/auroc")}
-        table4[loss] = {"k": m["k"], "top_n": m["top_n"], "accuracy": _pick(m, STRATEGY_NAMES), "cost": m["cost"],
-                        "rows": m["rows"]}
-        figures[loss] = {k: os.path.relpath(v, out) for k, v in markers[f"rerank_{loss}"]["outputs"]["figures"].items()}
+    """The report as plain data (also written as ``report.json``).
+
+    Besides the tables' numbers: ``table2[style]["ci95"]``, ``table3[loss]["ci95"]``,
+    ``table4[loss]["ci95"]`` (main K and N') and ``table7[generator]["ci95"]`` map each accuracy's key to
+    its 95% interval ``[low, high]`` (``None`` without per-problem outcomes), and ``significance`` maps
+    each comparison name to ``{"diff", "ci95", "n"}`` (:func:`~mathft.pipeline.significance.comparisons`).
+    """
+    table2 = {s: _generator_row(markers[f"sample_test_{s}"], config.seed) for s in config.generator.styles}
+    table3, table4, figures = _evaluator_tables(config, markers, out)
     table7 = None
     if "sample_test_multitask" in markers:
-        table7 = {"ssft": table2[config.primary_style], "multitask": _generator_row(markers["sample_test_multitask"])}
+        table7 = {"ssft": table2[config.primary_style],
+                  "multitask": _generator_row(markers["sample_test_multitask"], config.seed)}
     timed = {n: m["seconds"] for n, m in markers.items() if n != "report"}
     return {"config": asdict(config), "n": config.sampling.num_samples, "k": config.rerank.k,
             "top_n": config.rerank.top_n, "primary_style": config.primary_style, "primary_loss": config.primary_loss,
-            "table2": table2, "table3": table3, "table4": table4, "table7": table7, "figures": figures,
+            "table2": table2, "table3": table3, "table4": table4, "table7": table7,
+            "significance": comparisons(config, markers), "figures": figures,
             "stage_seconds": timed, "skipped": [n for n, m in markers.items() if m.get("skipped")],
             "total_seconds": sum(timed.values()), "backbone_parameters": markers.get("backbone", {}).get(
                 "metrics", {}).get("parameters")}
@@ -62,70 +95,99 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}"
 
 
+def _acc(row: dict[str, Any], key: str, accuracy: dict[str, Any] | None = None) -> str:
+    """``42.3 [37.0, 47.7]``: the accuracy (from ``accuracy`` or ``row``) and ``row``'s interval for it."""
+    value = (row if accuracy is None else accuracy).get(key)
+    ci = (row.get("ci95") or {}).get(key)
+    if value is None or ci is None:
+        return _pct(value)
+    return f"{_pct(value)} [{_pct(ci[0])}, {_pct(ci[1])}]"
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *["| " + " | ".join(r) + " |" for r in rows]]
 
 
-def _stderr_points(p: float, n: int) -> float:
-    return 100 * math.sqrt(max(p * (1 - p), 1e-9) / max(n, 1))
-
-
-def _caveats(report: dict[str, Any]) -> list[str]:
-    gen = report["table2"][report["primary_style"]]
-    n_problems = gen.get("num_problems") or 0
-    gaps = ", ".join(f"{loss} evaluator {100 * (r['rr_majK'] - r['maj1@N']):+.1f}"
-                     for loss, r in report["table3"].items())
-    se = _stderr_points(0.5, n_problems)  # the worst case p = 0.5: an upper bound for any accuracy
-    params = report.get("backbone_parameters")
-    model = f"a {params / 1e6:.2f}M-parameter model from scratch" if params else "the configured model"
-    in_regime = gen["pass@N"] > gen["maj1@N"] > gen["pass@1"]
-    regime = ("is" if in_regime else "is not") + (
-        " in the regime the paper studies, Pass@N > Maj1@N > Pass@1 (a right answer is often sampled but is "
-        f"not the most frequent one); here Pass@N {_pct(gen['pass@N'])}, Maj1@N {_pct(gen['maj1@N'])}, "
-        f"Pass@1 {_pct(gen['pass@1'])}")
-    return [
-        "## What this run can and cannot tell", "",
-        f"This run fine-tuned {model} and evaluated it on {n_problems} test problems with N = {report['n']} "
-        "samples each. It exercises every step of the paper's recipe end to end (SSFT, sampling, clustering by "
-        "answer equivalence, the LLM fine-tuned as its own evaluator, every selection strategy, the multi-task "
-        f"stage), and its {report['primary_style']} generator {regime}. It cannot reproduce the paper's "
-        "numbers: a tiny model trained from scratch on a synthetic arithmetic task is not PaLM 2 on MATH, so no "
-        "accuracy here is comparable to the paper's, and which loss, style or strategy wins here says nothing "
-        "about which wins at scale.",
-        "",
-        f"On this run re-ranking (RR.MajK, K = {report['k']}) against majority voting (Maj1@N) is: {gaps} "
-        f"points. With {n_problems} problems one accuracy has a standard error of up to {se:.1f} points, and "
-        "differences of a few points between strategies, losses or generators are within noise; read the "
-        "tables as a working pipeline, not as evidence for or against a method.",
-    ]
-
-
-def render_markdown(report: dict[str, Any]) -> str:
-    """The Markdown report (figures embedded by relative path)."""
+def _glossary(report: dict[str, Any]) -> list[str]:
+    """One line per metric, under the paper's generic names, with this run's N, K and N' filled in."""
     n, k, top_n = report["n"], report["k"], report["top_n"]
-    lines = ["# mathft pipeline report", "",
-             f"N = {n} samples per problem, K = {k}, N' = {top_n}; accuracies in %. Total stage time "
-             f"{report['total_seconds']:.0f}s.", "",
-             "## Table 2: SSFT generators by solution style", ""]
+    entries = [
+        ("Pass@1", "the greedy (temperature 0) solution's answer is right."),
+        ("Pass@N", f"any of the N = {n} sampled solutions is right: the oracle re-ranker, an upper bound for "
+                   "every strategy."),
+        ("Maj1@N", "the most frequent answer among the N samples (answers clustered by equivalence) is right: "
+                   "majority voting, no evaluator."),
+        ("MajK@N", f"any of the K = {k} most frequent answers is right: the bound for choosing within the top "
+                   "clusters."),
+        ("RR.All", "the answer of the sample the evaluator scores highest among all N is right."),
+        ("RR.MajK", f"the highest-scored sample within the K = {k} largest answer clusters is right (the paper's "
+                    "proposal)."),
+        ("W-RR", "the answer cluster with the largest sum of evaluator scores is right."),
+        ("W-RR.MajK", f"W-RR restricted to the K = {k} largest clusters."),
+        ("Maj1", "majority voting as a row of Table 4 (the same as Maj1@N)."),
+        ("Maj1.TopN", f"majority voting among the N' = {top_n} best-scored samples."),
+        ("Evaluator cost", "share of the N samples the evaluator must score to apply a strategy (0 for voting)."),
+        ("Distinct answers", "mean number of different answers (equivalence clusters) per problem."),
+        ("val AUROC", "how well the evaluator's scores separate right from wrong solutions of held-out training "
+                      "problems (0.5: chance); n/a when undefined (only one kind of solution held out)."),
+        ("[low, high]", f"95% percentile-bootstrap interval over problems ({RESAMPLES} resamples); a comparison "
+                        "resamples the same problems for both sides (paired)."),
+    ]
+    return ["## Metrics", "", *[f"- **{name}**: {text}" for name, text in entries]]
+
+
+def _generator_tables(report: dict[str, Any]) -> list[str]:
+    n, k = report["n"], report["k"]
+    lines = ["## Table 2: SSFT generators by solution style", ""]
     lines += _table(["generator", "Pass@1 (greedy)", f"Maj1@{n}", f"Maj{k}@{n}", f"Pass@{n}", "distinct answers"],
-                    [[s, _pct(r["pass@1"]), _pct(r["maj1@N"]), _pct(r["majK@N"]), _pct(r["pass@N"]),
-                      f"{r['distinct_answers']:.1f}"] for s, r in report["table2"].items()])
-    lines += ["", f"## Table 3: evaluators by loss (re-ranking the {report['primary_style']} generator's samples)", ""]
+                    [[s, *[_acc(r, key) for key in SAMPLING_KEYS], f"{r['distinct_answers']:.1f}"]
+                     for s, r in report["table2"].items()])
+    return lines
+
+
+def _multitask_table(report: dict[str, Any]) -> list[str]:
+    if not report["table7"]:
+        return []
+    n = report["n"]
+    lines = ["## Table 7: sequential multi-task generator (generator -> evaluator -> generator) vs SSFT", ""]
+    lines += _table(["generator", "Pass@1", f"Maj1@{n}", f"Pass@{n}"],
+                    [[name, _acc(r, "pass@1"), _acc(r, "maj1@N"), _acc(r, "pass@N")]
+                     for name, r in report["table7"].items()])
+    return [*lines, ""]
+
+
+def _evaluator_sections(report: dict[str, Any]) -> list[str]:
+    n, k = report["n"], report["k"]
+    lines = [f"## Table 3: evaluators by loss (re-ranking the {report['primary_style']} generator's samples)", ""]
     lines += _table(["loss", "RR.All", f"RR.Top-{k} (RR.Maj{k})", f"Maj1@{n}", f"Pass@{n}", "val AUROC"],
-                    [[loss, _pct(r["rr_all"]), _pct(r["rr_majK"]), _pct(r["maj1@N"]), _pct(r["pass@N"]),
-                      "-" if r["val_auroc"] is None else f"{r['val_auroc']:.3f}"] for loss, r in report["table3"].items()])
+                    [[loss, *[_acc(r, key) for key in _TABLE3_KEYS],
+                      "n/a" if r["val_auroc"] is None else f"{r['val_auroc']:.3f}"]
+                     for loss, r in report["table3"].items()])
     for loss, t4 in report["table4"].items():
-        lines += ["", f"## Table 4: selection strategies, {loss} evaluator (accuracy / evaluator cost, %)", ""]
-        header = ["K", "N'", *[LABELS[s] for s in STRATEGY_NAMES]]
-        lines += _table(header, [[str(r["k"]), str(r["top_n"]),
-                                  *[f"{_pct(r['accuracy'][s])} / {_pct(r['cost'][s])}" for s in STRATEGY_NAMES]]
-                                 for r in t4["rows"]])
-    if report["table7"]:
-        lines += ["", "## Table 7: sequential multi-task generator (generator -> evaluator -> generator) vs SSFT", ""]
-        lines += _table(["generator", "Pass@1", f"Maj1@{n}", f"Pass@{n}"],
-                        [[name, _pct(r["pass@1"]), _pct(r["maj1@N"]), _pct(r["pass@N"])]
-                         for name, r in report["table7"].items()])
-    lines += ["", "## Figures", ""]
+        lines += ["", f"## Table 4: selection strategies, {loss} evaluator (accuracy / evaluator cost, %)", "",
+                  f"Intervals on the main row (K = {t4['k']}, N' = {t4['top_n']}).", ""]
+        lines += _table(["K", "N'", *[LABELS[s] for s in STRATEGY_NAMES]], [_strategy_row(t4, r) for r in t4["rows"]])
+    return lines
+
+
+def _strategy_row(t4: dict[str, Any], row: dict[str, Any]) -> list[str]:
+    main = (row["k"], row["top_n"]) == (t4["k"], t4["top_n"])
+    cells = [(_acc(t4, s, row["accuracy"]) if main else _pct(row["accuracy"][s])) + f" / {_pct(row['cost'][s])}"
+             for s in STRATEGY_NAMES]
+    return [str(row["k"]), str(row["top_n"]), *cells]
+
+
+def _comparisons(report: dict[str, Any]) -> list[str]:
+    lines = ["## Comparisons (paired bootstrap over the same problems, points)", ""]
+    if not report["significance"]:
+        return [*lines, "No per-problem outcomes were recorded, so nothing can be compared."]
+    return lines + _table(["comparison (first - second)", "difference", "95% interval", "problems",
+                           "interval excludes 0"],
+                          comparison_rows(report))
+
+
+def _figures_and_times(report: dict[str, Any]) -> list[str]:
+    lines = ["## Figures", ""]
     for loss, figures in report["figures"].items():
         for name, path in figures.items():
             if name == "strategies" or loss == report["primary_loss"]:
@@ -136,7 +198,18 @@ def render_markdown(report: dict[str, Any]) -> str:
                                                     for s, t in report["stage_seconds"].items()])
     if report["skipped"]:
         lines += ["", f"Skipped (finished in an earlier run; times are from that run): {', '.join(report['skipped'])}."]
-    lines += ["", *_caveats(report), ""]
+    return lines
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """The Markdown report (figures embedded by relative path)."""
+    n, k, top_n = report["n"], report["k"], report["top_n"]
+    lines = ["# mathft pipeline report", "",
+             f"N = {n} samples per problem, K = {k}, N' = {top_n}; accuracies in % with 95% bootstrap intervals "
+             f"over problems in brackets. Total stage time {report['total_seconds']:.0f}s.", ""]
+    lines += [*_generator_tables(report), "", *_evaluator_sections(report), "", *_multitask_table(report),
+              *_comparisons(report), "",
+              *_figures_and_times(report), "", *_glossary(report), "", *caveats(report), ""]
     return "\n".join(lines)
 
 

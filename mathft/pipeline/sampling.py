@@ -14,7 +14,7 @@ from typing import Any
 from mathft.data.problem import Problem
 from mathft.pipeline import dist
 from mathft.pipeline.config import SamplingSection
-from mathft.pipeline.evaluation import analyze, sampling_metrics
+from mathft.pipeline.evaluation import SAMPLING_KEYS, analyze, outcome_table, sampling_metrics
 from mathft.pipeline.stages import StageContext
 
 __all__ = ["run_sampling", "run_scoring"]
@@ -30,8 +30,15 @@ def _load(model_dir: str, dtype: str) -> tuple[Any, Any, int, int]:
 
 
 def run_sampling(ctx: StageContext, *, model_dir: str, problems: list[Problem], section: SamplingSection,
-                 include_greedy: bool, k: int, dtype: str = "float32") -> dict[str, Any]:
+                 include_greedy: bool, k: int, dtype: str = "float32",
+                 per_problem: bool | None = None) -> dict[str, Any]:
     """Sample ``section.num_samples`` solutions (and the greedy one) per problem; grade and summarise.
+
+    Args:
+        per_problem: Also record each problem's outcomes (``metrics.per_problem``, see
+            :func:`~mathft.pipeline.evaluation.outcome_table`) for the report's intervals. ``None``: only
+            when ``include_greedy``, i.e. for a test split; a training split (all training problems in the
+            paper's config) feeds no table and would only bloat the marker.
 
     Returns:
         ``outputs.store`` (the store folder) and the sampling metrics of the store.
@@ -53,9 +60,11 @@ def run_sampling(ctx: StageContext, *, model_dir: str, problems: list[Problem], 
     counts = dist.total({"tokens": stats.tokens, "samples_written": stats.samples_written})
     if not dist.is_main():
         return {}  # rank 0's marker records the stage; grading the store again here would be wasted work
-    metrics = sampling_metrics(analyze(list(store.records())), k)
-    return {"outputs": {"store": str(store.directory), "model": model_dir},
-            "metrics": {**metrics, **counts}}
+    analyses = analyze(list(store.records()))
+    metrics = {**sampling_metrics(analyses, k), **counts}
+    if (include_greedy if per_problem is None else per_problem):
+        metrics["per_problem"] = outcome_table(analyses, SAMPLING_KEYS, k=k, top_n=1)
+    return {"outputs": {"store": str(store.directory), "model": model_dir}, "metrics": metrics}
 
 
 def _copy_shards(source_store: str, store: Path) -> None:

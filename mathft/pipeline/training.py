@@ -13,7 +13,19 @@ import torch
 
 from mathft.pipeline.config import BackboneSection, TrainConfig, TrainerConfig
 
-__all__ = ["WarmupCosine", "FitResult", "backbone_config", "fit", "generator_parts", "evaluator_parts"]
+__all__ = ["WarmupCosine", "FitResult", "backbone_config", "fit", "generator_parts", "evaluator_parts",
+           "prepare_evaluator_data"]
+
+# What to change in the pipeline config when the sampled training candidates cannot train an evaluator
+# (the data module's own message names its arguments; the pipeline sets those from these settings).
+_PIPELINE_FIXES = {
+    "no_candidate": "raise sampling.train_problems or evaluator.train.max_length, or lower "
+                    "evaluator.train.val_fraction",
+    "no_positive": "raise generator.train.max_steps or sampling.num_samples / sampling.train_problems",
+    "no_negative": "raise sampling.temperature or sampling.num_samples / sampling.train_problems",
+    "no_pair": "raise sampling.num_samples (more samples per problem) or generator.train.max_steps, or use "
+               "evaluator.losses: [xent]",
+}
 
 
 class WarmupCosine:
@@ -40,13 +52,14 @@ class FitResult:
         export_dir: HF directory of the best checkpoint's backbone (tokenizer included).
         checkpoint: The checkpoint it came from (``live`` when none was saved).
         best: The monitored metric's best value.
-        metrics: The last logged scalar metrics.
+        metrics: The last logged scalar metrics; ``None`` where a metric is undefined (logged as NaN, e.g.
+            ``val/auroc`` on a one-class validation set).
     """
 
     export_dir: str
     checkpoint: str
     best: float | None
-    metrics: dict[str, float]
+    metrics: dict[str, float | None]
 
 
 def backbone_config(section: BackboneSection, path: str) -> Any:
@@ -80,7 +93,10 @@ def generator_parts(backbone: Any, train: TrainConfig, style: str, train_files: 
 
 def evaluator_parts(backbone: Any, train: TrainConfig, loss: str, margin: float, candidates: list[str],
                     max_pairs: int, top_k: int, seed: int) -> tuple[Any, Any]:
-    """The evaluator module with the named loss (``margin``: Eq. 8, ``xent``: Eq. 9) and its datamodule."""
+    """The evaluator module with the named loss (``margin``: Eq. 8, ``xent``: Eq. 9) and its datamodule.
+
+    The datamodule is connected to what the loss needs: the margin loss trains on paired rows only.
+    """
     from mathft.datamodules import EvaluatorDataModule
     from mathft.modules import EvaluatorModule
     from mathft.modules.losses import PairwiseMarginLoss, VerdictBCELoss
@@ -91,7 +107,24 @@ def evaluator_parts(backbone: Any, train: TrainConfig, loss: str, margin: float,
     data = EvaluatorDataModule(candidates, tokenizer=backbone.tokenizer or backbone.name_or_path,
                                max_length=train.max_length, max_pairs=max_pairs, batch_size=train.batch_size,
                                val_fraction=train.val_fraction, seed=seed)
+    data.connect(**module.data_settings())
     return module, data
+
+
+def prepare_evaluator_data(data: Any) -> str:
+    """Set up the evaluator datamodule before any training step; returns its one-line summary.
+
+    Raises:
+        EvaluatorDataError: When the sampled candidates cannot train an evaluator, naming the pipeline
+            settings to change.
+    """
+    from mathft.datamodules import EvaluatorDataError
+
+    try:
+        data.setup("fit")
+    except EvaluatorDataError as err:
+        raise EvaluatorDataError(f"{err}. In the pipeline: {_PIPELINE_FIXES[err.cause]}", err.cause) from err
+    return data.summary()
 
 
 def launched_layout(hw: TrainerConfig) -> TrainerConfig:
@@ -165,7 +198,13 @@ def fit(module: Any, data: Any, *, hw: TrainerConfig, train: TrainConfig, run_di
     export = next(c for c in trainer.callbacks if isinstance(c, ExportBestToHF))
     ckpt = trainer.checkpoint_callback
     best = ckpt.best_model_score if ckpt is not None else None
-    metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if getattr(v, "numel", lambda: 1)() == 1}
+    metrics = {k: _defined(v) for k, v in trainer.callback_metrics.items() if getattr(v, "numel", lambda: 1)() == 1}
     if monitor not in metrics:
         raise RuntimeError(f"validation never logged {monitor}; raise val_max_problems / val_fraction of this stage")
-    return FitResult(str(export.exported_to), str(export.source), None if best is None else float(best), metrics)
+    return FitResult(str(export.exported_to), str(export.source), None if best is None else _defined(best), metrics)
+
+
+def _defined(value: Any) -> float | None:
+    """``float(value)``, or ``None`` for NaN/inf: undefined, and JSON has no NaN (markers must stay valid JSON)."""
+    number = float(value)
+    return number if math.isfinite(number) else None

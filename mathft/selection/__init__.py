@@ -1,4 +1,5 @@
-"""Selection over sampled solutions: clustering, voting, re-ranking strategies, pass@k and curves.
+"""Selection over sampled solutions: clustering, voting, re-ranking strategies, pass@k, curves and
+bootstrap intervals.
 
 Pure functions over plain data (no torch): one :class:`ProblemAnalysis` per problem is computed once by
 :func:`analyze_problem` (the only step that grades), and every metric, strategy and curve is derived
@@ -6,6 +7,7 @@ from it.
 """
 
 from mathft.selection.analysis import ProblemAnalysis, analyze_problem, from_clusters
+from mathft.selection.bootstrap import bootstrap_ci, paired_bootstrap_diff
 from mathft.selection.distributions import ClusterSizes, cluster_sizes
 from mathft.selection.curves import Curve, curves_by_k, curves_by_samples, curves_by_top_n
 from mathft.selection.grader import AnswerGrader, ExactMatchGrader, default_grader, grader_stats
@@ -25,6 +27,7 @@ __all__ = [
     "Summary",
     "Verdict",
     "analyze_problem",
+    "bootstrap_ci",
     "curves_by_k",
     "curves_by_samples",
     "curves_by_top_n",
@@ -33,6 +36,7 @@ __all__ = [
     "grader_stats",
     "maj_at_n",
     "metric_names",
+    "paired_bootstrap_diff",
     "pass_at_1",
     "pass_at_k",
     "pass_at_k_curve",

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import collections
 import json
+import re
+
+import pytest
 
 from mathft.data.problem import Problem
 from mathft.data.sources import read_problems
 from mathft.data.splits import problem_key
-from mathft.data.synthetic import corpus, generate, write_synthetic
+from mathft.data.synthetic import DEFAULT_FAMILIES, corpus, family_names, generate, write_synthetic
 from mathft.grading import extract_answer, is_equivalent
 
 
@@ -80,6 +83,10 @@ def test_cli_synth(tmp_path, capsys):
     assert "train.math" in capsys.readouterr().out
     assert len((tmp_path / "test.prm800k.jsonl").read_text().splitlines()) == 2  # n/10 by default
     assert main(["data", "synth", "--out", str(tmp_path), "--n", "0"]) == 2
+    assert main(["data", "synth", "--out", str(tmp_path / "f"), "--n", "10", "--families", "inverse_linear"]) == 0
+    assert all(json.loads(line)["subject"] == "Algebra" for line in (tmp_path / "f" / "train.math.jsonl").open())
+    assert main(["data", "synth", "--out", str(tmp_path / "g"), "--n", "10", "--families", "nope"]) == 2
+    assert "unknown synthetic families" in capsys.readouterr().err
 
 
 def test_corpus_contains_templates_and_both_styles():
@@ -92,3 +99,70 @@ def test_corpus_contains_templates_and_both_styles():
 def test_scales_to_thousands_of_distinct_problems():
     problems = [p for p in generate(5000, seed=9) if p.style == "math"]
     assert len({problem_key(p.problem) for p in problems}) == 5000
+
+
+# --- guess-and-check families (mathft.data.synthetic_checkable) -------------------------------------------
+
+_EQUATION = re.compile(r"\$(\d+)x(?: ([+-]) (\d+))? = (-?\d+)\$")
+
+
+def test_inverse_linear_answers_solve_their_equations():
+    """The gold x satisfies a x +/- b = c, read back from the problem text, at every level."""
+    problems = [p for p in generate(500, seed=5, families=["inverse_linear"]) if p.style == "math"]
+    assert {p.level for p in problems} == {1, 2, 3, 4, 5}
+    for p in problems:
+        a, sign, b, c = _EQUATION.search(p.problem).groups()
+        x, b = int(p.answer), int(b or 0)
+        assert int(a) * x + (b if sign != "-" else -b) == int(c), p.problem
+        assert is_equivalent(p.answer, extract_answer(p.solution))
+
+
+def _evaluate_try(a: int, sign: str | None, b: int, guess: int) -> int:
+    return a * guess + (-b if sign == "-" else b)
+
+
+def test_inverse_linear_solutions_guess_and_check_or_derive_one_step_at_a_time():
+    """Either guess x (a first guess that misses is checked, judged too small/large, then corrected) with each
+    check computed forward from its guess, or undo + b and divide; the last check lands on the problem's c."""
+    problems = generate(300, seed=6, families=["inverse_linear"])
+    routes = collections.Counter()
+    tries = re.compile(r"Try \$x = (\d+)\$")
+    for p in problems:
+        a, sign, b, c = _EQUATION.search(p.problem).groups()
+        a, b, c, x = int(a), int(b or 0), int(c), int(p.answer)
+        work = p.solution.split("# Answer")[0]
+        guesses = [int(g) for g in tries.findall(work)]
+        if guesses:
+            routes["guess", len(guesses)] += 1
+            assert guesses[-1] == x and len(guesses) <= 2, p.solution
+            for guess in guesses:  # every check is the guess's own forward value, not the problem's c
+                assert f"= {_evaluate_try(a, sign, b, guess)}$" in work, p.solution
+            if len(guesses) == 2:
+                assert 1 <= abs(guesses[0] - x) <= 2
+                verdict = "too small" if _evaluate_try(a, sign, b, guesses[0]) < c else "too large"
+                assert verdict in work, p.solution
+        else:
+            routes["derive"] += 1
+            assert f"{a * x} \\div {a} = " in work, p.solution
+            assert not b or f"{c} {'-' if sign == '+' else '+'} {b} = {a * x}" in work, p.solution
+    # All three kinds are common: 60% guess (half of them missing first), 40% derive.
+    assert all(routes[kind] > 0.15 * len(problems) for kind in (("guess", 1), ("guess", 2), "derive")), routes
+    by_id = collections.defaultdict(set)
+    for p in problems:  # both styles of a problem take the same route
+        by_id[p.id].add(tuple(tries.findall(p.solution)))
+    assert all(len(routes_of_problem) == 1 for routes_of_problem in by_id.values())
+
+
+def test_families_are_chosen_by_name_and_unknown_names_are_refused():
+    mixed = [p for p in generate(40, seed=0, families=["inverse_linear", "arithmetic"]) if p.style == "math"]
+    assert collections.Counter(p.subject for p in mixed) == {"Algebra": 20, "Arithmetic": 20}
+    assert generate(40, seed=0) == generate(40, seed=0, families=list(DEFAULT_FAMILIES))
+    with pytest.raises(ValueError, match="unknown synthetic families \\['nope'\\]"):
+        generate(4, families=["nope"])
+    assert "inverse_linear" in family_names()
+
+
+def test_inverse_linear_has_room_for_the_demo():
+    """The demo draws thousands of distinct equations, test problems disjoint from training ones."""
+    train = [p for p in generate(3000, seed=0, families=["inverse_linear"]) if p.style == "math"]
+    assert len({problem_key(p.problem) for p in train}) == 3000

@@ -56,7 +56,7 @@ def _batches(dm):
 def test_every_candidate_is_one_labelled_row(store, synth_tokenizer):
     path, expected = store
     dm = _dm(path, synth_tokenizer, val_fraction=0.25, batch_size=8)
-    assert dm.stats["no_text"] == 10 and dm.val_groups and dm.train_groups
+    assert dm.stats["train_no_text"] + dm.stats["val_no_text"] == 10 and dm.val_groups and dm.train_groups
     counts = collections.defaultdict(lambda: [0, 0])
     for batch in _batches(dm):
         for pid, label in zip(batch["problem_id"], batch["labels"].tolist()):

@@ -84,3 +84,12 @@ def test_cli_reports_config_error(tmp_path: Path, capsys: pytest.CaptureFixture[
     path.write_text("evaluator:\n  lossses: [margin]\n")
     assert main(["--config", str(path), "--out", str(tmp_path / "out")]) == 2
     assert "evaluator.lossses" in capsys.readouterr().err
+
+
+def test_synthetic_families_are_checked_up_front() -> None:
+    """A misspelt family fails when the config loads, naming the key and the known families."""
+    with pytest.raises(ConfigError, match=r"data\.families.*unknown synthetic families \['inverse_linaer'\].*"
+                                          r"inverse_linear"):
+        load_config(None, ["backbone.name_or_path=x", "data.families=[inverse_linaer]"])
+    config = load_config(CONFIGS / "pipeline" / "demo.yaml")
+    assert config.data.families == ["inverse_linear"] and config.data.n_test >= 300

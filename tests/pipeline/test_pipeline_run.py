@@ -54,12 +54,20 @@ def test_report_has_every_table_and_figure(micro_run: tuple[Path, dict]) -> None
         assert set(table["accuracy"]) == set(STRATEGY_NAMES) and set(table["cost"]) == set(STRATEGY_NAMES)
         assert {(r["k"], r["top_n"]) for r in table["rows"]} == {(1, 2), (2, 2), (1, 4)}
     assert set(report["table7"]) == {"ssft", "multitask"}
+    for row in [*report["table2"].values(), *report["table3"].values(), *report["table7"].values()]:
+        assert all(len(ci) == 2 for ci in row["ci95"].values())
+    assert set(report["significance"]) == {
+        "margin:rr_majK-maj1@N", "margin:rr_all-maj1@N", "xent:rr_majK-maj1@N", "xent:rr_all-maj1@N",
+        "margin-xent:rr_majK", "margin-xent:rr_all", "multitask-ssft:maj1@N", "multitask-ssft:pass@1",
+        "prm800k-math:maj1@N", "prm800k-math:pass@1"}
+    assert all(entry["n"] == 6 for entry in report["significance"].values())
     for figures in report["figures"].values():
         assert {"strategies", "majk_vs_k", "cluster_sizes"} <= set(figures)
         for path in figures.values():
             assert (out / path).read_bytes()[:4] == b"\x89PNG"
     markdown = (out / "report.md").read_text()
-    for heading in ("Table 2", "Table 3", "Table 4", "Table 7", "Stage wall times", "cannot tell"):
+    for heading in ("Table 2", "Table 3", "Table 4", "Table 7", "Comparisons", "Metrics", "Stage wall times",
+                    "cannot tell"):
         assert heading in markdown
     assert "![strategies](rerank_margin/figures/strategies.png)" in markdown
     assert (out / "tb" / "generator_math").is_dir() and (out / "tb" / "evaluator_margin").is_dir()
@@ -74,6 +82,20 @@ def test_sampling_metrics_match_the_store(micro_run: tuple[Path, dict]) -> None:
     assert len(samples) == 6 * 4 and sum(bool(r.get("greedy")) for r in rows) == 6
     solved = {r["problem_id"] for r in samples if r["correct"]}
     assert markers["sample_test_math"]["metrics"]["pass@N"] == pytest.approx(len(solved) / 6)
+
+
+def test_markers_record_per_problem_outcomes(micro_run: tuple[Path, dict]) -> None:
+    """Test-split sampling and re-ranking stages keep each problem's outcomes, whose means are the metrics;
+    the training split (evaluator data, no table) does not."""
+    _, markers = micro_run
+    for stage in ("sample_test_math", "sample_test_prm800k", "sample_test_multitask", "rerank_margin"):
+        metrics = markers[stage]["metrics"]
+        block = metrics["per_problem"]
+        assert len(block["problem_ids"]) == 6
+        for name, values in block["outcomes"].items():
+            assert sum(values) / 6 == pytest.approx(metrics[name]), (stage, name)
+    assert set(markers["rerank_margin"]["metrics"]["per_problem"]["outcomes"]) >= set(STRATEGY_NAMES)
+    assert "per_problem" not in markers["sample_train"]["metrics"]
 
 
 def test_rerun_skips_every_finished_stage(micro_run: tuple[Path, dict]) -> None:

@@ -13,7 +13,8 @@ class JointLoss(nn.Module):
     """``L = L_eval + α · L_mle``: Eq. 12 with the margin loss (``L_seq``), Eq. 13 with BCE (``L_cls``).
 
     The module computes the MLE term only for losses that declare ``requires_mle = True``, so plain
-    evaluator losses never pay for full-vocabulary logits.
+    evaluator losses never pay for full-vocabulary logits. It does not declare ``needs_pairs`` even around
+    the margin loss: the MLE term learns from every correct row, paired or not.
 
     Example (worked by hand): ``L_eval = 0.5``, ``L_mle = 2.0``, α = 0.25 gives ``0.5 + 0.25 * 2 = 1.0``.
 

@@ -37,9 +37,14 @@ def pairwise_margin_loss(log_score: Tensor, pair_index: Tensor, margin: float = 
 class PairwiseMarginLoss(nn.Module):
     """Sequence-ranking loss, paper Eq. 8 (see :func:`pairwise_margin_loss`).
 
+    ``needs_pairs``: a row in no (correct, incorrect) pair takes no loss, so the evaluator module asks its
+    data module for batches of paired rows only (``EvaluatorDataModule(pairs_only=...)``).
+
     Args:
         margin: λ, in log space; defaults to ``log 2``.
     """
+
+    needs_pairs = True
 
     def __init__(self, margin: float = math.log(2.0)) -> None:
         super().__init__()

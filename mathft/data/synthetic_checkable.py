@@ -1,0 +1,101 @@
+"""Synthetic families in the paper's regime: a right answer is often sampled but often not the most frequent.
+
+``inverse_linear`` asks for the solution of ``a x + b = c``. Its solutions take one of two routes, as
+human solutions do:
+
+* **guess and check** (60%): state ``x`` and verify it forward, one operation per step; half of these
+  first try a guess that misses by one or two, judge it "too small" or "too large" and correct it::
+
+      Try $x = 5$: $7 \\cdot 5 + 5 = 35 + 5 = 40$, too small. Try $x = 6$: $7 \\cdot 6 + 5 = 42 + 5 = 47$. So $x = \\boxed{6}$.
+
+* **derivation** (40%): undo ``+ b``, then divide, one inverse operation per step.
+
+A generator must commit to a guess before any check is written (the whole inverse in one token), so its
+single most likely solution is often wrong, while its samples spread over nearby guesses, corrections and
+derivations that agree on the right answer more often: Pass@N well above Maj1@N, and Maj1@N above the
+greedy Pass@1. The checks are what an evaluator can read: each is a forward step computed from the
+stated guess. The rejected first guesses matter for that: without them every check in the training
+data ends at the problem's ``c``, and a small model learns to restate ``c`` instead of computing.
+"""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+
+from mathft.data.synthetic_families import SynthItem
+
+__all__ = ["inverse_linear", "CHECKABLE_FAMILIES"]
+
+# (a range, x range, b range, sign) by level: the inverse needs more work as the level grows. Every level
+# holds hundreds of distinct equations, so a few thousand problems do not exhaust it.
+_LINEAR_LEVELS = {
+    1: ((2, 5), (2, 9), (0, 9), "+"),
+    2: ((2, 9), (2, 9), (1, 12), "+"),
+    3: ((2, 9), (2, 12), (1, 15), "+"),
+    4: ((2, 9), (2, 15), (1, 15), "-"),
+    5: ((3, 12), (2, 19), (1, 20), "+"),
+}
+# Share of solutions that guess and check (the rest derive x step by step).
+_GUESS_SHARE = 0.6
+_QUESTIONS = ("Find $x$ if ${l} = {c}$.", "Solve for $x$: ${l} = {c}$.", "If ${l} = {c}$, what is $x$?")
+
+
+def _boxed(value: int) -> str:
+    return f"\\boxed{{{value}}}"
+
+
+def _check(a: int, guess: int, b: int, sign: str) -> tuple[str, int, str]:
+    """``a \\cdot g + b = p + b = v`` for a guess ``g``: the chain, its value and the product step."""
+    product = a * guess
+    value = product - b if sign == "-" else product + b
+    if not b:
+        return f"{a} \\cdot {guess} = {value}", value, f"${a} \\cdot {guess} = {value}$"
+    chain = f"{a} \\cdot {guess} {sign} {b} = {product} {sign} {b} = {value}"
+    return chain, value, f"${a} \\cdot {guess} = {product}$, and ${product} {sign} {b} = {value}$"
+
+
+def _guess_and_check(a: int, x: int, b: int, sign: str, c: int, first: int | None) -> tuple[tuple[str, ...], str]:
+    """State a guess and verify it forward; a wrong ``first`` guess is tried, rejected and corrected."""
+    steps, terse = [], []
+    if first is not None:
+        chain, value, step = _check(a, first, b, sign)
+        verdict = "too small" if value < c else "too large"
+        steps += [f"Try $x = {first}$.", f"Then {step}, {verdict}."]
+        terse.append(f"Try $x = {first}$: ${chain}$, {verdict}.")
+    chain, _, step = _check(a, x, b, sign)
+    steps += [f"Try $x = {x}$.", f"Then {step}, as required."]
+    terse.append(f"Try $x = {x}$: ${chain}$. So $x = {_boxed(x)}$.")
+    return tuple(steps), " ".join(terse)
+
+
+def _derivation(a: int, x: int, b: int, sign: str, c: int, first: int | None) -> tuple[tuple[str, ...], str]:
+    """Undo ``+ b`` (or ``- b``), then the product, one inverse operation per step."""
+    division = f"x = {a * x} \\div {a} = {x}"
+    if not b:
+        step = f"Divide both sides by ${a}$: ${division}$."
+        return (step,), f"Divide both sides by ${a}$: $x = {c} \\div {a} = {_boxed(x)}$."
+    verb, inverse = ("Subtract", "-") if sign == "+" else ("Add", "+")
+    where = "from" if sign == "+" else "to"
+    undo = f"{a}x = {c} {inverse} {b} = {a * x}"
+    steps = (f"{verb} ${b}$ {where} both sides: ${undo}$.", f"Divide both sides by ${a}$: ${division}$.")
+    terse = f"{verb} ${b}$: ${undo}$, so $x = {a * x} \\div {a} = {_boxed(x)}$."
+    return steps, terse
+
+
+def inverse_linear(rng: random.Random, level: int) -> SynthItem:
+    """Solve ``a x + b = c`` (``a x - b = c`` at level 4) by guess and check or by derivation (see module)."""
+    a_range, x_range, b_range, sign = _LINEAR_LEVELS[level]
+    a, x, b = rng.randint(*a_range), rng.randint(*x_range), rng.randint(*b_range)
+    c = a * x - b if sign == "-" else a * x + b
+    lhs = f"{a}x {sign} {b}" if b else f"{a}x"
+    route = _guess_and_check if rng.random() < _GUESS_SHARE else _derivation
+    # Half the guesses miss by one or two first: their checks cannot be copied from the problem, so a
+    # model must learn to compute the check forward rather than restate c (which it otherwise does).
+    first = x + rng.choice((-2, -1, 1, 2)) if rng.random() < 0.5 and x > 2 else None
+    steps, terse = route(a, x, b, sign, c, first)
+    return SynthItem(rng.choice(_QUESTIONS).format(l=lhs, c=c), steps, terse, Fraction(x), "Algebra")
+
+
+# Guess-and-check families (a tuple, as FAMILIES: add one by editing it).
+CHECKABLE_FAMILIES = (inverse_linear,)

@@ -1,0 +1,206 @@
+"""Intervals, paired comparisons and the computed closing text of the pipeline report, on hand-made markers.
+
+The markers mimic what the stages record (``metrics`` with the means and ``per_problem`` outcomes) for 40
+problems ``p00..p39``, the first ``c`` of them right for a metric with ``c`` right::
+
+    math generator       Pass@1 10, Maj1@N 20, MajK@N 25, Pass@N 30      (regime: 75 > 50 > 25)
+    prm800k generator    Pass@1 10, Maj1@N 20 (same problems as math: differences exactly 0)
+    margin evaluator     RR.MajK 30: Maj1@N's 20 plus 10 more, never fewer -> +25 points, resolved
+                         RR.All: p00..p17 and p20, p21 -> +2 -2 around Maj1@N, diff 0, not resolved
+    multitask generator  only p00..p29 sampled; Pass@1 18 vs SSFT's 10 -> paired on 30 problems
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mathft.pipeline import load_config
+from mathft.pipeline.config import PipelineConfig
+from mathft.pipeline.evaluation import outcome_table
+from mathft.pipeline.report import build_report, render_markdown, write_report
+from mathft.selection import from_clusters
+from mathft.selection.verdicts import STRATEGY_NAMES
+from tests.conftest import CONFIGS
+
+MICRO = CONFIGS / "pipeline" / "micro.yaml"
+IDS = [f"p{i:02d}" for i in range(40)]
+RR_ALL = [1] * 18 + [0, 0, 1, 1] + [0] * 18  # right on p00..p17, p20, p21
+
+
+def _first(count: int, n: int = 40) -> list[int]:
+    return [1] * count + [0] * (n - count)
+
+
+def _means(outcomes: dict[str, list[int]]) -> dict[str, float]:
+    return {name: sum(values) / len(values) for name, values in outcomes.items()}
+
+
+def _marker(outcomes: dict[str, list[int]], ids: list[str], per_problem: bool, **metrics: Any) -> dict[str, Any]:
+    block = {"per_problem": {"problem_ids": ids, "outcomes": outcomes}} if per_problem else {}
+    return {"seconds": 1.0, "outputs": {"figures": {}},
+            "metrics": {**_means(outcomes), "num_problems": len(ids), "num_samples": 4, "distinct_answers": 2.0,
+                        **metrics, **block}}
+
+
+def _rerank(per_problem: bool) -> dict[str, Any]:
+    outcomes = {"pass@1": _first(10), "pass@N": _first(30), "maj1@N": _first(20), "majK@N": _first(25),
+                "rr_all": RR_ALL, "rr_majK": _first(30), "w_rr": _first(20), "w_rr_majK": _first(25),
+                "maj1": _first(20), "maj1_topN": _first(20)}
+    accuracy = {s: sum(outcomes[s]) / 40 for s in STRATEGY_NAMES}
+    cost = dict.fromkeys(STRATEGY_NAMES, 0.5)
+    return _marker(outcomes, IDS, per_problem, k=2, top_n=2, cost=cost,
+                   rows=[{"k": 2, "top_n": 2, "accuracy": accuracy, "cost": cost},
+                         {"k": 1, "top_n": 2, "accuracy": accuracy, "cost": cost}])
+
+
+def make_markers(*, per_problem: bool = True, auroc: float | None = 0.75) -> dict[str, dict[str, Any]]:
+    """Markers of a run with both styles, both losses and the multitask stage (see the module docstring)."""
+    math_style = {"pass@1": _first(10), "maj1@N": _first(20), "majK@N": _first(25), "pass@N": _first(30)}
+    prm = {"pass@1": _first(10), "maj1@N": _first(20), "majK@N": _first(20), "pass@N": _first(20)}
+    multitask = {"pass@1": _first(18, 30), "maj1@N": _first(20, 30), "majK@N": _first(25, 30), "pass@N": _first(30, 30)}
+    return {
+        "sample_test_math": _marker(math_style, IDS, per_problem),
+        "sample_test_prm800k": _marker(prm, IDS, per_problem),
+        "evaluator_margin": {"seconds": 1.0, "metrics": {"val/auroc": auroc}},
+        "evaluator_xent": {"seconds": 1.0, "metrics": {"val/auroc": 0.6}},
+        "rerank_margin": _rerank(per_problem),
+        "rerank_xent": _rerank(per_problem),
+        "sample_test_multitask": _marker(multitask, IDS[:30], per_problem),
+    }
+
+
+@pytest.fixture(scope="module")
+def config() -> PipelineConfig:
+    return load_config(MICRO)
+
+
+@pytest.fixture(scope="module")
+def report(config: PipelineConfig, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return build_report(config, make_markers(), tmp_path_factory.mktemp("report"))
+
+
+def _check_interval(value: float, ci: list[float]) -> None:
+    assert isinstance(value, float) and len(ci) == 2
+    assert 0.0 <= ci[0] <= value <= ci[1] <= 1.0
+
+
+def test_every_accuracy_keeps_its_number_and_gets_an_interval(report: dict[str, Any]) -> None:
+    for style, row in report["table2"].items():
+        assert set(row["ci95"]) == {"pass@1", "maj1@N", "majK@N", "pass@N"}, style
+        for key, ci in row["ci95"].items():
+            _check_interval(row[key], ci)
+    assert report["table2"]["math"]["pass@N"] == 0.75  # the plain float consumers read
+    for row in report["table3"].values():
+        assert set(row["ci95"]) == {"rr_all", "rr_majK", "maj1@N", "pass@N"}
+        for key, ci in row["ci95"].items():
+            _check_interval(row[key], ci)
+    for table in report["table4"].values():
+        assert set(table["ci95"]) == set(STRATEGY_NAMES)
+        for key, ci in table["ci95"].items():
+            _check_interval(table["accuracy"][key], ci)
+    for row in report["table7"].values():
+        for key in ("pass@1", "maj1@N", "pass@N"):
+            _check_interval(row[key], row["ci95"][key])
+
+
+def test_significance_names_and_paired_values(report: dict[str, Any]) -> None:
+    """RR.MajK - Maj1@N = 30/40 - 20/40 = 0.25 on 40 problems; multitask pairs on the 30 it sampled:
+    Pass@1 18/30 - 10/30."""
+    assert set(report["significance"]) == {
+        "margin:rr_majK-maj1@N", "margin:rr_all-maj1@N", "xent:rr_majK-maj1@N", "xent:rr_all-maj1@N",
+        "margin-xent:rr_majK", "margin-xent:rr_all", "multitask-ssft:maj1@N", "multitask-ssft:pass@1",
+        "prm800k-math:maj1@N", "prm800k-math:pass@1"}
+    majk = report["significance"]["margin:rr_majK-maj1@N"]
+    assert set(majk) == {"diff", "ci95", "n"}
+    assert majk["diff"] == pytest.approx(0.25) and majk["n"] == 40 and 0 < majk["ci95"][0] < 0.25 < majk["ci95"][1]
+    assert report["significance"]["prm800k-math:pass@1"] == {"diff": 0.0, "ci95": [0.0, 0.0], "n": 40}
+    multitask = report["significance"]["multitask-ssft:pass@1"]
+    assert multitask["n"] == 30 and multitask["diff"] == pytest.approx(8 / 30)
+
+
+def test_only_comparisons_whose_stages_ran(tmp_path: Path) -> None:
+    config = load_config(MICRO, ["evaluator.losses=[margin]", "generator.styles=[math]", "multitask.enabled=false"])
+    markers = {k: v for k, v in make_markers().items() if k in (
+        "sample_test_math", "evaluator_margin", "rerank_margin")}
+    report = build_report(config, markers, tmp_path)
+    assert set(report["significance"]) == {"margin:rr_majK-maj1@N", "margin:rr_all-maj1@N"}
+    assert report["table7"] is None
+
+
+def test_intervals_are_deterministic_in_the_config_seed(config: PipelineConfig, tmp_path: Path) -> None:
+    first = build_report(config, make_markers(), tmp_path)
+    assert build_report(config, make_markers(), tmp_path)["significance"] == first["significance"]
+    other = build_report(load_config(MICRO, ["seed=5"]), make_markers(), tmp_path)
+    # Another seed moves some percentile by a grid step of 1/40 (others land on the same step).
+    assert other["significance"]["margin:rr_majK-maj1@N"] != first["significance"]["margin:rr_majK-maj1@N"]
+
+
+def test_markdown_shows_intervals_comparisons_and_glossary(report: dict[str, Any]) -> None:
+    markdown = render_markdown(report)
+    assert "| math | 25.0 [" in markdown  # Pass@1 with its interval
+    assert "## Comparisons" in markdown and "RR.Maj2 vs Maj1@4 (margin-loss evaluator) | +25.0 |" in markdown
+    for term in ("Pass@1", "Pass@N", "Maj1@N", "MajK@N", "RR.All", "RR.MajK", "W-RR", "W-RR.MajK", "Maj1.TopN",
+                 "Evaluator cost", "Distinct answers", "val AUROC"):
+        assert f"- **{term}**:" in markdown
+
+
+def test_resolved_comparison_is_a_finding_and_the_rest_are_not(report: dict[str, Any]) -> None:
+    markdown = render_markdown(report)
+    assert "RR.Maj2 beats Maj1@4 by 25.0 points (difference +25.0 points [" in markdown
+    assert "(margin-loss evaluator, 40 problems)." in markdown
+    assert ("RR.All vs Maj1@4 (margin-loss evaluator): +0.0 points [" in markdown
+            and "not resolved at this sample size (40 problems)" in markdown)
+    assert "beats Maj1@4 by 0.0" not in markdown  # a zero difference is never a finding
+    assert "The multi-task generator beats the SSFT generator on Pass@1 by 26.7 points" in markdown
+
+
+def test_regime_is_read_from_the_numbers(config: PipelineConfig, report: dict[str, Any], tmp_path: Path) -> None:
+    assert "math generator is in the regime" in render_markdown(report)
+    markers = make_markers()
+    markers["sample_test_math"]["metrics"]["pass@1"] = 0.6  # Pass@1 above Maj1@N: not the paper's regime
+    assert "math generator is not in the regime" in render_markdown(build_report(config, markers, tmp_path))
+
+
+def test_text_follows_the_data_source(report: dict[str, Any], tmp_path: Path) -> None:
+    """A real-data run with a pretrained model never reads like the synthetic demo."""
+    assert "synthetic" in render_markdown(report)
+    config = load_config(MICRO, ["data.synthetic=false", "data.train_files=[data/MATH/train]",
+                                 "data.test_files=[data/MATH/test]", "backbone.scratch=null",
+                                 "backbone.name_or_path=meta-llama/Llama-2-7b-hf"])
+    markdown = render_markdown(build_report(config, make_markers(), tmp_path))
+    assert "synthetic" not in markdown.lower() and "from scratch" not in markdown
+    assert "the pretrained model meta-llama/Llama-2-7b-hf on problems from data/MATH/train" in markdown
+    assert "test problems from data/MATH/test" in markdown
+
+
+@pytest.mark.parametrize("auroc", [None, math.nan])
+def test_undefined_auroc_is_null_and_na(config: PipelineConfig, tmp_path: Path, auroc: float | None) -> None:
+    write_report(tmp_path, config, make_markers(auroc=auroc))
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["table3"]["margin"]["val_auroc"] is None and report["table3"]["xent"]["val_auroc"] == 0.6
+    row = next(line for line in (tmp_path / "report.md").read_text().splitlines() if line.startswith("| margin |"))
+    assert row.endswith("| n/a |")
+
+
+def test_markers_without_outcomes_give_no_interval(config: PipelineConfig, tmp_path: Path) -> None:
+    """Markers written before ``per_problem`` existed: plain numbers, no made-up interval or comparison."""
+    report = build_report(config, make_markers(per_problem=False), tmp_path)
+    assert report["significance"] == {}
+    assert report["table2"]["math"]["ci95"]["pass@1"] is None and report["table2"]["math"]["pass@1"] == 0.25
+    markdown = render_markdown(report)
+    assert "| math | 25.0 | 50.0 |" in markdown and "No per-problem outcomes" in markdown
+
+
+def test_outcome_table_lists_each_problem_in_order() -> None:
+    """Problem a: clusters [x, x, y] with x right -> Maj1@N 1, Pass@N 1; b: [x, y, y] with x right ->
+    Maj1@N 0 (y is the majority), Pass@N 1; no greedy answer, so Pass@1 is the share right: 2/3, 1/3."""
+    a = from_clusters("a", [0, 0, 1], [True, False])
+    b = from_clusters("b", [0, 1, 1], [True, False])
+    table = outcome_table([a, b], ["maj1@N", "pass@N", "pass@1"], k=1, top_n=1)
+    assert table == {"problem_ids": ["a", "b"],
+                     "outcomes": {"maj1@N": [1, 0], "pass@N": [1, 1], "pass@1": [0.666667, 0.333333]}}
