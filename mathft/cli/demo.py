@@ -1,6 +1,6 @@
 """``mathft demo``: the whole recipe on the built-in synthetic task with a tiny model trained from scratch.
 
-Nothing is downloaded; sized for a 2-core CPU (about 10 minutes, under 4 GB of memory).
+Nothing is downloaded; sized for a 2-core CPU (about 6 minutes, about 1 GB of memory).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def main(argv: Sequence[str]) -> int:
 
     quiet_openmp()
     parser = argparse.ArgumentParser(prog="mathft demo", description="The whole recipe on the built-in synthetic task with a tiny model trained from scratch "
-                                     "(2-core CPU, nothing downloaded, under 10 minutes).")
+                                     "(2-core CPU, nothing downloaded, about 6 minutes).")
     parser.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder (default runs/demo)")
     parser.add_argument("overrides", nargs="*", help="key=value overrides of configs/pipeline/demo.yaml")
     args = parser.parse_args(list(argv))

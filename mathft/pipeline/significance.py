@@ -68,10 +68,16 @@ def paired(a: Outcomes | None, metric_a: str, b: Outcomes | None, metric_b: str,
 def _planned(config: PipelineConfig, markers: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str, str]]:
     """``(name, stage a, metric a, stage b, metric b)`` of each comparison the run's stages allow."""
     plan = []
+    for style in config.generator.styles:  # the regime: Pass@N > Maj1@N > Pass@1 (paper Sec. 4)
+        stage = f"sample_test_{style}"
+        plan.append((f"{style}:maj1@N-pass@1", stage, "maj1@N", stage, "pass@1"))
+        plan.append((f"{style}:pass@N-maj1@N", stage, "pass@N", stage, "maj1@N"))
     losses = config.evaluator.losses
     for loss in losses:
         for strategy in ("rr_majK", "rr_all"):
             plan.append((f"{loss}:{strategy}-maj1@N", f"rerank_{loss}", strategy, f"rerank_{loss}", "maj1@N"))
+        # Re-ranking within the top-K clusters vs over all samples (paper Table 4).
+        plan.append((f"{loss}:rr_majK-rr_all", f"rerank_{loss}", "rr_majK", f"rerank_{loss}", "rr_all"))
     if {"margin", "xent"} <= set(losses):
         for strategy in ("rr_majK", "rr_all"):
             plan.append((f"margin-xent:{strategy}", "rerank_margin", strategy, "rerank_xent", strategy))
@@ -88,7 +94,8 @@ def _planned(config: PipelineConfig, markers: dict[str, dict[str, Any]]) -> list
 def comparisons(config: PipelineConfig, markers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Every comparison of the paper this run has per-problem outcomes for, seeded by ``config.seed``.
 
-    Names: ``<loss>:rr_majK-maj1@N`` and ``<loss>:rr_all-maj1@N`` per evaluator (Table 3),
+    Names: ``<style>:maj1@N-pass@1`` and ``<style>:pass@N-maj1@N`` per generator (the paper's regime),
+    ``<loss>:rr_majK-maj1@N``, ``<loss>:rr_all-maj1@N`` and ``<loss>:rr_majK-rr_all`` per evaluator (Tables 3, 4),
     ``margin-xent:rr_majK`` / ``margin-xent:rr_all`` (the two losses, same samples),
     ``multitask-ssft:maj1@N`` / ``multitask-ssft:pass@1`` (Table 7) and ``prm800k-math:maj1@N`` /
     ``prm800k-math:pass@1`` (fine-grained vs terse solutions, Table 2). Each is

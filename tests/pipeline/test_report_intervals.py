@@ -112,6 +112,8 @@ def test_significance_names_and_paired_values(report: dict[str, Any]) -> None:
     """RR.MajK - Maj1@N = 30/40 - 20/40 = 0.25 on 40 problems; multitask pairs on the 30 it sampled:
     Pass@1 18/30 - 10/30."""
     assert set(report["significance"]) == {
+        "math:maj1@N-pass@1", "math:pass@N-maj1@N", "prm800k:maj1@N-pass@1", "prm800k:pass@N-maj1@N",
+        "margin:rr_majK-rr_all", "xent:rr_majK-rr_all",
         "margin:rr_majK-maj1@N", "margin:rr_all-maj1@N", "xent:rr_majK-maj1@N", "xent:rr_all-maj1@N",
         "margin-xent:rr_majK", "margin-xent:rr_all", "multitask-ssft:maj1@N", "multitask-ssft:pass@1",
         "prm800k-math:maj1@N", "prm800k-math:pass@1"}
@@ -128,7 +130,8 @@ def test_only_comparisons_whose_stages_ran(tmp_path: Path) -> None:
     markers = {k: v for k, v in make_markers().items() if k in (
         "sample_test_math", "evaluator_margin", "rerank_margin")}
     report = build_report(config, markers, tmp_path)
-    assert set(report["significance"]) == {"margin:rr_majK-maj1@N", "margin:rr_all-maj1@N"}
+    assert set(report["significance"]) == {"margin:rr_majK-maj1@N", "margin:rr_all-maj1@N",
+                                           "margin:rr_majK-rr_all", "math:maj1@N-pass@1", "math:pass@N-maj1@N"}
     assert report["table7"] is None
 
 
