@@ -53,14 +53,14 @@ def problem_from_row(
     problem = get_field(row, "problem", (str,), where)
     solution = get_field(row, "solution", (str,), where)
     answer = get_field(row, "answer", (str, int, float), where, required=False)
+    style = style or get_field(row, "style", (str,), where, required=False) or detect_style(solution)
     if answer is None:
-        answer = _extract(solution, where)
+        answer = _extract(solution, style, where)
     level = parse_level(get_field(row, "level", (int, str), where, required=False), where)
     subject = get_field(row, "subject", (str,), where, required=False)
     subject = subject or get_field(row, "type", (str,), where, required=False)
     pid = get_field(row, "unique_id", (str, int), where, required=False)
     pid = pid if pid is not None else get_field(row, "id", (str, int), where, required=False)
-    style = style or get_field(row, "style", (str,), where, required=False) or detect_style(solution)
     if style not in STYLES:
         raise DataError(f"{where}: field 'style' must be one of {STYLES}, got {style!r}")
     return Problem(
@@ -75,10 +75,12 @@ def problem_from_row(
     )
 
 
-def _extract(solution: str, where: str) -> str:
+def _extract(solution: str, style: str, where: str) -> str:
     from mathft.grading import extract_answer
+    from mathft.grading.extract import last_boxed
 
-    answer = extract_answer(solution)
+    # MATH's convention is the last \boxed{} (an earlier box is an intermediate form); PRM800K's is "# Answer".
+    answer = (last_boxed(solution) if style == "math" else None) or extract_answer(solution)
     if answer is None:
         raise DataError(f"{where}: field 'solution' has no \\boxed{{}} or '# Answer' final answer")
     return answer

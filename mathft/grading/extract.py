@@ -206,6 +206,22 @@ def _before_template_token(text: str) -> str:
     return text[:cut]
 
 
+def last_boxed(text: str) -> str | None:
+    """The content of a solution's last (outermost, non-empty) ``\\boxed{}``: the MATH dataset's gold answer.
+
+    Unlike :func:`extract_answer`, boxes of a list are not joined: in a reference solution an earlier box
+    is an intermediate or alternative form (``\\boxed{15\\frac{39}{40}}`` before ``\\boxed{\\frac{639}{40}}``),
+    and the convention every MATH evaluation uses is the last one.
+
+    Returns:
+        The box's content without the box, stripped; None when the text has no non-empty box.
+    """
+    if "\\boxed" not in text and "\\fbox" not in text:
+        return None
+    boxes = [box for box in _outermost(_boxes(text)) if box[2]]
+    return _strip_box(boxes[-1][2]) if boxes else None
+
+
 def extract_answer(text: str) -> str | None:
     """The final answer written in a solution, or None when it states none.
 
