@@ -86,10 +86,15 @@ def _boxes(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
-def _boxed(text: str) -> str | None:
+def _answer_boxes(text: str) -> list[tuple[int, int, str]]:
+    """The outermost non-empty boxes of ``text`` in order (empty when it has none)."""
     if "\\boxed" not in text and "\\fbox" not in text:
-        return None
-    boxes = [box for box in _outermost(_boxes(text)) if box[2]]  # the last well-formed, non-empty box wins...
+        return []
+    return [box for box in _outermost(_boxes(text)) if box[2]]
+
+
+def _boxed(text: str) -> str | None:
+    boxes = _answer_boxes(text)  # the last well-formed, non-empty box wins...
     if not boxes:
         return None
     start, _, content = boxes[-1]
@@ -216,9 +221,7 @@ def last_boxed(text: str) -> str | None:
     Returns:
         The box's content without the box, stripped; None when the text has no non-empty box.
     """
-    if "\\boxed" not in text and "\\fbox" not in text:
-        return None
-    boxes = [box for box in _outermost(_boxes(text)) if box[2]]
+    boxes = _answer_boxes(text)
     return _strip_box(boxes[-1][2]) if boxes else None
 
 

@@ -47,7 +47,8 @@ def run_scratch_backbone(ctx: StageContext, config: ScratchModelConfig, data_see
     from mathft.data.synthetic import corpus
 
     model_dir = write_tiny_backbone(
-        corpus(config.corpus_problems, seed=data_seed, families=families), ctx.dir / "model", vocab_size=config.vocab_size,
+        corpus(config.corpus_problems, seed=data_seed, families=families), ctx.dir / "model",
+        vocab_size=config.vocab_size,
         hidden_size=config.hidden_size, num_layers=config.num_layers, num_heads=config.num_heads,
         intermediate_size=config.intermediate_size,
     )

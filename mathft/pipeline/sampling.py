@@ -30,15 +30,8 @@ def _load(model_dir: str, dtype: str) -> tuple[Any, Any, int, int]:
 
 
 def run_sampling(ctx: StageContext, *, model_dir: str, problems: list[Problem], section: SamplingSection,
-                 include_greedy: bool, k: int, dtype: str = "float32",
-                 per_problem: bool | None = None) -> dict[str, Any]:
+                 include_greedy: bool, k: int, dtype: str = "float32") -> dict[str, Any]:
     """Sample ``section.num_samples`` solutions (and the greedy one) per problem; grade and summarise.
-
-    Args:
-        per_problem: Also record each problem's outcomes (``metrics.per_problem``, see
-            :func:`~mathft.pipeline.evaluation.outcome_table`) for the report's intervals. ``None``: only
-            when ``include_greedy``, i.e. for a test split; a training split (all training problems in the
-            paper's config) feeds no table and would only bloat the marker.
 
     Returns:
         ``outputs.store`` (the store folder) and the sampling metrics of the store.
@@ -62,7 +55,9 @@ def run_sampling(ctx: StageContext, *, model_dir: str, problems: list[Problem], 
         return {}  # rank 0's marker records the stage; grading the store again here would be wasted work
     analyses = analyze(list(store.records()))
     metrics = {**sampling_metrics(analyses, k), **counts}
-    if (include_greedy if per_problem is None else per_problem):
+    # A test split (with greedy answers) also records each problem's outcomes for the report's intervals;
+    # a training split (every training problem in the paper's config) feeds no table.
+    if include_greedy:
         metrics["per_problem"] = outcome_table(analyses, SAMPLING_KEYS, k=k, top_n=1)
     return {"outputs": {"store": str(store.directory), "model": model_dir}, "metrics": metrics}
 

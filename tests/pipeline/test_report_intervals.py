@@ -108,15 +108,18 @@ def test_every_accuracy_keeps_its_number_and_gets_an_interval(report: dict[str, 
             _check_interval(row[key], row["ci95"][key])
 
 
+# Every comparison a run with both styles, both losses and the multi-task stage reports (test_pipeline_run too).
+ALL_COMPARISONS = {
+    "math:maj1@N-pass@1", "math:pass@N-maj1@N", "prm800k:maj1@N-pass@1", "prm800k:pass@N-maj1@N",
+    "margin:rr_majK-rr_all", "xent:rr_majK-rr_all",
+    "margin:rr_majK-maj1@N", "margin:rr_all-maj1@N", "xent:rr_majK-maj1@N", "xent:rr_all-maj1@N",
+    "margin-xent:rr_majK", "margin-xent:rr_all", "multitask-ssft:maj1@N", "multitask-ssft:pass@1",
+    "prm800k-math:maj1@N", "prm800k-math:pass@1"}
+
 def test_significance_names_and_paired_values(report: dict[str, Any]) -> None:
     """RR.MajK - Maj1@N = 30/40 - 20/40 = 0.25 on 40 problems; multitask pairs on the 30 it sampled:
     Pass@1 18/30 - 10/30."""
-    assert set(report["significance"]) == {
-        "math:maj1@N-pass@1", "math:pass@N-maj1@N", "prm800k:maj1@N-pass@1", "prm800k:pass@N-maj1@N",
-        "margin:rr_majK-rr_all", "xent:rr_majK-rr_all",
-        "margin:rr_majK-maj1@N", "margin:rr_all-maj1@N", "xent:rr_majK-maj1@N", "xent:rr_all-maj1@N",
-        "margin-xent:rr_majK", "margin-xent:rr_all", "multitask-ssft:maj1@N", "multitask-ssft:pass@1",
-        "prm800k-math:maj1@N", "prm800k-math:pass@1"}
+    assert set(report["significance"]) == ALL_COMPARISONS
     majk = report["significance"]["margin:rr_majK-maj1@N"]
     assert set(majk) == {"diff", "ci95", "n"}
     assert majk["diff"] == pytest.approx(0.25) and majk["n"] == 40 and 0 < majk["ci95"][0] < 0.25 < majk["ci95"][1]
