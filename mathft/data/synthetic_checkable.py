@@ -12,10 +12,12 @@ human solutions do:
 
 A generator must commit to a guess before any check is written (the whole inverse in one token), so its
 single most likely solution is often wrong, while its samples spread over nearby guesses, corrections and
-derivations that agree on the right answer more often: Pass@N well above Maj1@N, and Maj1@N above the
-greedy Pass@1. The checks are what an evaluator can read: each is a forward step computed from the
-stated guess. The rejected first guesses matter for that: without them every check in the training
-data ends at the problem's ``c``, and a small model learns to restate ``c`` instead of computing.
+derivations that agree on the right answer more often: Pass@N well above Maj1@N, and Maj1@N tends to
+sit above the greedy Pass@1 (+5 points in the demo). The checks are what an evaluator can read: each
+is a forward step computed from the stated guess. The rejected first guesses are there for that:
+without them every check in the training data ends at the problem's ``c``, so the data never requires a
+check to be computed from its guess (in the demo's tiny model, without them, only 16% of sampled checks
+multiplied the guess correctly).
 """
 
 from __future__ import annotations
