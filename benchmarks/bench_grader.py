@@ -194,6 +194,7 @@ def run_mathft(pairs: list[Pair], workload: list[tuple[str, str]], problems: lis
 
     res: dict[str, Any] = {}
     grader, res["startup_s"] = _warm_grader(Grader)
+    res["policy"] = getattr(grader, "policy", "exact")  # the labels of grader_pairs.jsonl follow the default
     secs, _ = time_pairs(grader.is_equivalent, workload)
     res["throughput"] = len(workload) / secs
     res["workload_stats"] = _stats(grader)
@@ -320,6 +321,8 @@ def _print_notes(m: dict[str, Any] | None, v: dict[str, Any] | None) -> None:
     """What the ratios mean, hangs, worst inputs and the Grader's start-up time."""
     print("ratio: how many times better mathft is; accuracy: difference; clustering: on the "
           f"{_get(v, ('cluster', 'n'))} problems both clustered")
+    print(f"mathft grading policy: {_get(m, ('policy',))} (docs/grading.md: approximations of exact answers are "
+          "wrong, as in Math-Verify)")
     print(f"mathft Grader start incl. its symbolic worker: {_fmt(_get(m, ('startup_s',)), '.2f')} s (not in the above); "
           f"workload counters: {_get(m, ('workload_stats',))}")
     for name, r, keys in (("mathft", m, ("hostile", "hostile_long", "hostile_extract")), ("Math-Verify", v, ("hostile",))):

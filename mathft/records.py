@@ -142,6 +142,10 @@ def record_from_json(
     answer = _field(obj, "answer", (str, int, float), where, required=False)
     if text is None and "answer" not in obj:
         raise RecordError(f"{where}: a record needs 'text' or 'answer' (answer may be null)")
+    for key, value in (("gold", gold), ("answer", answer)):
+        # json reads NaN and Infinity; str() would turn them into answers "nan"/"inf" that grade as equal.
+        if isinstance(value, float) and not math.isfinite(value):
+            raise RecordError(f"{where}: field {key!r} must be a string or finite number, got {value!r}")
     sample_idx = _field(obj, "sample_idx", (int,), where, required=False)
     score = _field(obj, "score", (int, float), where, required=False)
     if score is not None and not math.isfinite(score):

@@ -44,3 +44,14 @@ def workspace(tmp_path_factory, tiny_backbone_dir: Path) -> dict[str, Path]:
                                       "text": f"So the answer is $\\boxed{{{answer}}}$.", "answer": answer,
                                       "sample_idx": j, "correct": ok}) + "\n")
     return {"root": root, "train": files["train.math"], "candidates": candidates, "backbone": tiny_backbone_dir}
+
+
+@pytest.fixture
+def one_thread():
+    """One torch thread: on a shared CPU, threads spin-waiting on a busy core make the tiny model crawl."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -22,3 +22,31 @@ def test_verdict_words_are_single_tokens(tiny_backbone_dir: Path) -> None:
         assert len(tokenizer.encode(form, add_special_tokens=False)) == 1, form
     # digits are split one per token
     assert len(tokenizer.encode("12345", add_special_tokens=False)) == 5
+
+
+def test_data_backbone_trains_its_tokenizer_on_the_corpus(tmp_path: Path) -> None:
+    """A macro that fills the corpus becomes a few tokens; the synthetic corpus never saw it."""
+    import json
+
+    from mathft.cli.data import main as data_main
+
+    corpus = tmp_path / "train.jsonl"
+    rows = [{"problem": f"Compute $\\binom{{{n}}}{{2}}$.", "solution": f"$\\binom{{{n}}}{{2}} = \\boxed{{{n * (n - 1) // 2}}}$"}
+            for n in range(3, 200)]
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert data_main(["backbone", "--out", str(tmp_path / "bb"), "--corpus", str(corpus), "--vocab-size", "400",
+                      "--hidden-size", "16", "--num-heads", "2", "--num-layers", "1"]) == 0
+    tokenizer = AutoTokenizer.from_pretrained(str(tmp_path / "bb"))
+    model = AutoModelForCausalLM.from_pretrained(str(tmp_path / "bb"))
+    assert model.config.hidden_size == 16 and model.config.vocab_size == len(tokenizer)
+    assert len(tokenizer.encode("\\binom", add_special_tokens=False)) <= 2
+    assert len(tokenizer.encode(" correct", add_special_tokens=False)) == 1  # the evaluator's verdict word
+
+
+def test_data_backbone_refuses_bad_sizes_and_corpus(tmp_path: Path, capsys) -> None:
+    from mathft.cli.data import main as data_main
+
+    assert data_main(["backbone", "--out", str(tmp_path / "bb"), "--hidden-size", "10", "--num-heads", "4"]) == 2
+    assert "--num-heads 4 must divide --hidden-size 10" in capsys.readouterr().err
+    assert data_main(["backbone", "--out", str(tmp_path / "bb"), "--corpus", str(tmp_path / "none.jsonl")]) == 2
+    assert "none.jsonl: no such file" in capsys.readouterr().err

@@ -5,7 +5,9 @@ with ``python benchmarks/data/build_grader_pairs.py``. Edit this file, not the J
 
 Labels follow docs/grading.md. Where the policy is silent the pair is labelled mathematically and
 its ``note`` starts with ``policy silent``. They were written without looking at mathft's grader
-(the first batch before it existed; ``BATCH_2`` and ``BATCH_3`` after a first measurement).
+(the first batch before it existed; ``BATCH_2`` and ``BATCH_3`` after a first measurement). Since
+issue 12 an approximation of an exact gold is not equal by default: 20 ``decimal`` pairs were
+relabelled (their notes say ``approximation``).
 """
 
 from __future__ import annotations
@@ -66,18 +68,18 @@ PAIRS["decimal"] = [
     (r"5", r"5.0", E),
     (r"5", r"5.00", E),
     (r"2.5", r"\frac{5}{2}", E),
-    (r"\frac{1}{3}", r"0.333", E, "3 significant digits, correctly rounded (policy: rounded decimals)"),
-    (r"\frac{1}{3}", r"0.3333", E),
-    (r"\frac{1}{3}", r"0.33333333", E),
-    (r"\frac{2}{3}", r"0.667", E),
-    (r"\frac{2}{3}", r"0.6667", E),
-    (r"\frac{5}{12}", r"0.417", E, "5/12 = 0.41666..."),
-    (r"\frac{1}{7}", r"0.143", E),
-    (r"\frac{1}{12}", r"0.0833", E, "3 significant digits"),
-    (r"\frac{4}{3}", r"1.33", E, "3 significant digits"),
-    (r"\frac{200}{3}", r"66.7", E),
-    (r"\frac{22}{7}", r"3.14", E, "22/7 = 3.142857..., rounded to 2 places"),
-    (r"\frac{22}{7}", r"3.143", E),
+    (r"\frac{1}{3}", r"0.333", N, "approximation (policy: approximations); 3 significant digits, correctly rounded"),
+    (r"\frac{1}{3}", r"0.3333", N, "approximation (policy: approximations)"),
+    (r"\frac{1}{3}", r"0.33333333", N, "approximation (policy: approximations)"),
+    (r"\frac{2}{3}", r"0.667", N, "approximation (policy: approximations)"),
+    (r"\frac{2}{3}", r"0.6667", N, "approximation (policy: approximations)"),
+    (r"\frac{5}{12}", r"0.417", N, "approximation (policy: approximations); 5/12 = 0.41666..."),
+    (r"\frac{1}{7}", r"0.143", N, "approximation (policy: approximations)"),
+    (r"\frac{1}{12}", r"0.0833", N, "approximation (policy: approximations); 3 significant digits"),
+    (r"\frac{4}{3}", r"1.33", N, "approximation (policy: approximations); 3 significant digits"),
+    (r"\frac{200}{3}", r"66.7", N, "approximation (policy: approximations)"),
+    (r"\frac{22}{7}", r"3.14", N, "approximation (policy: approximations); 22/7 = 3.142857..., rounded to 2 places"),
+    (r"\frac{22}{7}", r"3.143", N, "approximation (policy: approximations)"),
     (r"\frac{1}{3}", r"0.33", N, "only 2 significant digits (policy: rounded decimals)"),
     (r"\frac{2}{3}", r"0.666", N, "truncation, not rounding (policy: rounded decimals)"),
     (r"\frac{2}{3}", r"0.6666", N, "truncation"),
@@ -598,20 +600,20 @@ BATCH_2: list[tuple] = [
  ("fraction", r"\frac{3}{8}", r"\frac{3}{8}\,", E),
  ("fraction", r"\frac{3}{8}", r"\frac{3}{16}", N),
  ("fraction", r"\frac{3}{8}", r"0.38", N),
- ("decimal", r"\frac{1}{6}", r"0.167", E),
- ("decimal", r"\frac{1}{6}", r"0.1667", E),
+ ("decimal", r"\frac{1}{6}", r"0.167", N, "approximation (policy: approximations)"),
+ ("decimal", r"\frac{1}{6}", r"0.1667", N, "approximation (policy: approximations)"),
  ("decimal", r"\frac{1}{6}", r"0.166", N, "truncation"),
  ("decimal", r"\frac{1}{6}", r"0.17", N),
- ("decimal", r"\frac{5}{9}", r"0.556", E),
+ ("decimal", r"\frac{5}{9}", r"0.556", N, "approximation (policy: approximations)"),
  ("decimal", r"\frac{5}{9}", r"0.555", N),
  ("decimal", r"\frac{1}{3}", r"0.333\ldots", E, "policy silent; repeating decimal ellipsis"),
  ("decimal", r"12.50", r"12.5", E),
  ("decimal", r"0.1", r"\frac{1}{10}", E),
  ("decimal", r"0.1", r"0.01", N),
  ("decimal", r"\frac{1}{3}", r"0.3", N),
- ("decimal", r"-\frac{1}{3}", r"-0.333", E),
+ ("decimal", r"-\frac{1}{3}", r"-0.333", N, "approximation (policy: approximations)"),
  ("decimal", r"-\frac{1}{3}", r"0.333", N, "wrong sign"),
- ("decimal", r"\frac{1000}{3}", r"333.3", E),
+ ("decimal", r"\frac{1000}{3}", r"333.3", N, "approximation (policy: approximations)"),
  ("decimal", r"\frac{1000}{3}", r"333", N, "integer compared exactly"),
  # percent
  ("percent", r"33\frac{1}{3}\%", r"33\frac{1}{3}\%", E),
@@ -769,13 +771,13 @@ for _cat, *_row in BATCH_2:
 
 # Third batch, probing rounding edges and notation found while testing batch 2.
 BATCH_3: list[tuple] = [
- ("decimal", r"\frac{1}{3}", r".333", E),
+ ("decimal", r"\frac{1}{3}", r".333", N, "approximation (policy: approximations)"),
  ("decimal", r"\frac{1}{3}", r"0.334", N, "1/3 rounds to 0.333"),
  ("decimal", r"\frac{1}{3}", r"\frac{333}{1000}", N, "a fraction is exact, not a rounded decimal"),
- ("decimal", r"\frac{100}{3}", r"33.33", E),
+ ("decimal", r"\frac{100}{3}", r"33.33", N, "approximation (policy: approximations)"),
  ("decimal", r"\frac{1}{16}", r"0.063", N, "2 significant digits"),
  ("decimal", r"\frac{1}{16}", r"0.0625", E),
- ("decimal", r"-\frac{2}{3}", r"-0.667", E),
+ ("decimal", r"-\frac{2}{3}", r"-0.667", N, "approximation (policy: approximations)"),
  ("decimal", r"-\frac{2}{3}", r"-0.666", N, "truncation"),
  ("decimal", r"\frac{2}{3}", r"0.\overline{6}", E, "policy silent; repeating decimal is exact"),
  ("decimal", r"\frac{1}{3}", r"0.\overline{6}", N),

@@ -29,8 +29,11 @@ class ExportBestToHF(Callback):
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         out = Path(self.dirpath or Path(trainer.default_root_dir) / "hf_best")
-        ckpt = trainer.checkpoint_callback
-        path = (ckpt.best_model_path or ckpt.last_model_path) if ckpt is not None else ""
+        # A multi-task module selects its result by its last phase's checkpoints, not by the first callback.
+        selector = getattr(pl_module, "selection_callback", None) or trainer.checkpoint_callback
+        best = selector.best_model_path if selector is not None else ""
+        last = next((c.last_model_path for c in trainer.checkpoint_callbacks if getattr(c, "last_model_path", "")), "")
+        path = best or last
         if path:
             export_checkpoint(pl_module, path, out, is_rank_zero=trainer.is_global_zero)
         else:

@@ -8,7 +8,7 @@ import lightning.pytorch as pl
 from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.loggers import TensorBoardLogger
 
-__all__ = ["LogGenerations", "LogFigures", "generations_markdown"]
+__all__ = ["LogGenerations", "LogFigures", "generations_markdown", "selection_curves", "selection_figure"]
 
 
 def _tensorboard(trainer: pl.Trainer) -> Any | None:
@@ -39,23 +39,39 @@ class LogGenerations(Callback):
 
 
 class LogFigures(Callback):
-    """After each validation, log the paper's MajK-vs-K figure of the module's selection metric.
+    """After each validation, log the paper's figure of the module's selection metric.
 
     Uses ``pl_module.selection_metric`` (the metric that just computed, or ``None`` when it has nothing
-    to plot this epoch) and ``mathft.metrics.figures.majk_figure``.
+    to plot this epoch): the generator's sampling metric gives Figure 3 (MajK@N against K,
+    ``val/majk_by_k``), the evaluator's re-ranking metric Figure 1 (every strategy against K and N' and
+    the evaluator's cost, ``val/strategies``).
     """
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         metric = getattr(pl_module, "selection_metric", None)
         if metric is None or trainer.sanity_checking:
             return
-        curve = metric.curve_by_k()  # syncs across ranks: every rank must call it
+        curves = selection_curves(metric)  # syncs across ranks: every rank must call it
         writer = _tensorboard(trainer)
         if writer is None or not trainer.is_global_zero:
             return
-        import matplotlib
+        tag, figure = selection_figure(*curves)
+        writer.add_figure(tag, figure, trainer.global_step, close=True)
 
-        matplotlib.use("Agg")
-        from mathft.metrics.figures import majk_figure
 
-        writer.add_figure("val/majk_by_k", majk_figure(curve), trainer.global_step, close=True)
+def selection_curves(metric: Any) -> tuple[Any, Any | None]:
+    """The metric's curve over K, and over N' when it re-ranks (a collective under DDP/FSDP)."""
+    by_top_n = metric.curve_by_top_n() if hasattr(metric, "curve_by_top_n") else None
+    return metric.curve_by_k(), by_top_n
+
+
+def selection_figure(by_k: Any, by_top_n: Any | None = None) -> tuple[str, Any]:
+    """The TensorBoard tag and figure for a selection metric's curves (see :class:`LogFigures`)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mathft.metrics.figures import majk_figure, strategy_figure
+
+    if by_top_n is not None:
+        return "val/strategies", strategy_figure(by_k, by_top_n)
+    return "val/majk_by_k", majk_figure(by_k)

@@ -15,13 +15,18 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "fit": ("mathft.cli.lightning", "train a generator / evaluator / multi-task module (LightningCLI)"),
     "validate": ("mathft.cli.lightning", "run validation of a module (LightningCLI)"),
     "test": ("mathft.cli.lightning", "run the test loop of a module (LightningCLI)"),
-    "data": ("mathft.cli.data", "data utilities: `mathft data synth` writes the built-in task"),
+    "data": ("mathft.cli.data", "data utilities: synth (the built-in task), check (statistics), backbone (tiny model)"),
     "rerank": ("mathft.cli.rerank", "selection strategies and metrics over a candidate file"),
+    "grade": ("mathft.cli.grade", "grade answers in a JSONL file against their golds (per-line verdicts)"),
     "sample": ("mathft.cli.sample", "sample N solutions per problem into a candidate store"),
     "score": ("mathft.cli.score", "add evaluator scores to a candidate store"),
+    "multitask": ("mathft.cli.multitask", "sequential multi-task fine-tuning from a plan (resumable)"),
     "pipeline": ("mathft.cli.pipeline", "run the paper's recipe end to end from one config"),
     "demo": ("mathft.cli.demo", "the built-in demo: the whole recipe on a synthetic task, on CPU"),
 }
+
+# Commands that read torchrun's RANK/WORLD_SIZE/LOCAL_RANK.
+_RANKED = frozenset({"fit", "validate", "test", "multitask", "sample", "score", "pipeline", "demo"})
 
 
 def _usage() -> str:
@@ -52,6 +57,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mathft: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return 2
     module_name, _ = _SUBCOMMANDS[name]
+    if name in _RANKED:
+        from mathft.cli.checks import InputError, check_rank_env
+
+        try:  # before any import: Lightning reads RANK with a bare int() when imported
+            check_rank_env()
+        except InputError as err:
+            print(f"mathft {name}: error: {err}", file=sys.stderr)
+            return 2
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as err:

@@ -54,10 +54,20 @@ def run(config_path: Path | None, out: Path | None, overrides: Sequence[str], pr
     except ConfigError as err:
         print(f"{prog}: config error: {err}", file=sys.stderr)
         return 2
+    from mathft.cli.checks import InputError, check_output_dir
+    from mathft.data.store_lock import StoreBusyError, StoreLock
+
     out = out or Path(config.out)
     start = time.perf_counter()
     try:
-        markers = run_pipeline(config, out, timeout_minutes)
+        check_output_dir(out, "--out" if out != Path(config.out) else "out")
+        # One pipeline per output folder (per rank under torchrun): a second one would delete or rewrite
+        # the stage folders the first is writing.
+        with StoreLock(out / f".pipeline-rank{dist.rank():05d}.lock", f"pipeline output {out}"):
+            markers = run_pipeline(config, out, timeout_minutes)
+    except (InputError, StoreBusyError) as err:  # an unusable --out, or another pipeline writing it
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        return 2
     except StageError as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
         dist.shutdown(sync=False)

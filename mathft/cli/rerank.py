@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+from mathft.data.errors import DataError
+from mathft.pipeline.breakdown import format_breakdowns, rerank_breakdowns
 from mathft.records import CandidateRecord, ProblemGroup, RecordError, group_problems, read_records
 from mathft.selection import ProblemAnalysis, Summary, analyze_problem, grader_stats, summarize
 from mathft.selection.verdicts import SCORE_FREE, STRATEGY_NAMES, metric_names
@@ -55,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", type=Path, help="write the report as JSON to this file")
     parser.add_argument("--plots", type=Path, help="write the paper's figures as PNG into this directory")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random subsets of the n-samples curve")
+    parser.add_argument("--approximate", action="store_true",
+                        help="grading policy: accept a decimal of >= 3 significant digits that rounds an exact gold "
+                        "(Qwen2.5-Math's tolerance convention; default: such approximations are wrong)")
+    parser.add_argument("--problems", nargs="+", default=[], metavar="PATH",
+                        help="problem files (MATH folder: its test/ split, PRM800K or JSONL) whose levels and subjects "
+                        "break every metric down by level and subject (default: the candidate lines' own level and "
+                        "subject keys, if any)")
     return parser
 
 
@@ -120,7 +126,8 @@ def build_report(problems: Sequence[ProblemGroup], summary: Summary, grader: Any
         "num_candidates": sum(len(p.candidates) for p in problems),
         "metrics": summary.metrics,
         "evaluator_cost": summary.evaluator_cost,
-        "grader": {"timeouts": stats["timeouts"], "parse_failures": stats["parse_failures"]},
+        "grader": {"timeouts": stats["timeouts"], "parse_failures": stats["parse_failures"],
+                   "policy": getattr(grader, "policy", "custom")},
         "settings": {"k": k, "top_n": top_n},
     }
 
@@ -143,22 +150,17 @@ def format_table(report: dict) -> str:
     if omitted:
         lines.append(f"omitted (the file has no evaluator scores): {', '.join(omitted)}")
     grader = report["grader"]
-    lines.append(f"grader: {grader['timeouts']} timeouts, {grader['parse_failures']} unparsable answers")
+    lines.append(f"grader: policy {grader.get('policy', 'custom')!r} (docs/grading.md), {grader['timeouts']} timeouts, "
+                 f"{grader['parse_failures']} unparsable answers")
     return "\n".join(lines)
 
 
-@contextmanager
-def _atomic(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
-    """Write to a temporary file next to ``path`` and rename it into place only on success."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as handle:
-            yield handle
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _atomic(path: Path, mode: str = "w") -> Any:
+    """Write to a temporary file next to ``path`` and rename it into place only on success (mode from the
+    umask, not mkstemp's 0600)."""
+    from mathft.atomic import atomic_write
+
+    return atomic_write(path, mode)
 
 
 def _write_plots(directory: Path, analyses: Sequence[ProblemAnalysis], args: argparse.Namespace) -> list[Path]:
@@ -180,7 +182,10 @@ def _run(args: argparse.Namespace, grader: Any) -> None:
     scored = _scored(args.candidates, analyses)
     summary = summarize(analyses, k=args.k, top_n=args.top_n, names=metric_names(scored))
     report = build_report(problems, summary, grader, k=args.k, top_n=args.top_n)
-    print(format_table(report))
+    # By level and subject where the problems carry them, and each problem's outcomes (breakdown module).
+    report.update(rerank_breakdowns(problems, analyses, list(summary.metrics), k=args.k, top_n=args.top_n,
+                                    problem_files=args.problems))
+    print(format_table(report) + format_breakdowns(report, list(summary.metrics)))
     if args.json is not None:
         with _atomic(args.json) as handle:
             json.dump(report, handle, indent=2)
@@ -196,11 +201,11 @@ def _module_extract() -> Callable[[str], str | None]:
     return extract_answer
 
 
-def _make_grader() -> Any:
+def _make_grader(approximate: bool = False) -> Any:
     """A private grader for this run (closed at the end, unlike the shared default one)."""
     from mathft.grading import Grader
 
-    return Grader()
+    return Grader(approximate=approximate)
 
 
 def main(argv: Sequence[str]) -> int:
@@ -209,11 +214,16 @@ def main(argv: Sequence[str]) -> int:
     Returns:
         0 on success, 2 on a malformed or unreadable input (message on stderr, nothing written).
     """
-    args = _parser().parse_args(list(argv))
-    grader = _make_grader()
+    parser = _parser()
+    args = parser.parse_args(list(argv))
+    for option, path in (("--json", args.json), ("--plots", args.plots)):
+        # Checked now, not after minutes of grading: where the results go must be writable.
+        if path is not None and (path.is_dir() if option == "--json" else path.exists() and not path.is_dir()):
+            parser.error(f"{option} {path}: is a {'folder' if option == '--json' else 'file'}")
+    grader = _make_grader(args.approximate)
     try:
         _run(args, grader)
-    except (RecordError, OSError) as err:
+    except (RecordError, DataError, OSError) as err:
         print(f"mathft rerank: error: {err}", file=sys.stderr)
         return 2
     finally:

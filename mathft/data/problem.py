@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-__all__ = ["Problem", "Style", "STYLES"]
+from mathft.data.errors import DataError
+
+__all__ = ["Problem", "Style", "STYLES", "first_per_id"]
+
+log = logging.getLogger(__name__)
 
 Style = Literal["math", "prm800k"]
 # "math": terse MATH solution ending in \boxed{...}; "prm800k": one step per line ending "# Answer\n\n<answer>".
@@ -44,3 +50,32 @@ class Problem:
         row = asdict(self)
         row["unique_id"] = row.pop("id")
         return row
+
+
+def first_per_id(problems: Iterable[Problem]) -> list[Problem]:
+    """The first problem of each id, in order: one set of samples per problem.
+
+    The same id in another solution style is the same problem written twice (MATH and PRM800K) and is
+    dropped quietly; in the same style with the same statement and answer it is a repeated row, dropped
+    with a warning. In the same style with another statement or answer it is a different problem under a
+    taken id, which would be lost without a word: an error.
+
+    Raises:
+        DataError: Naming the id and what differs.
+    """
+    seen: dict[str, Problem] = {}
+    repeated = 0
+    for problem in problems:
+        first = seen.setdefault(problem.id, problem)
+        if first is problem or first.style != problem.style:
+            continue
+        for name in ("problem", "answer"):
+            if getattr(first, name) != getattr(problem, name):
+                raise DataError(
+                    f"problem id {problem.id!r} names two different problems ({name} {getattr(first, name)!r:.60} "
+                    f"and {getattr(problem, name)!r:.60}); problem ids must be unique"
+                )
+        repeated += 1
+    if repeated:
+        log.warning("%d problems repeat an earlier one (same id, statement and answer): sampled once", repeated)
+    return list(seen.values())

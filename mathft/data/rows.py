@@ -6,15 +6,19 @@ The formats differ only in field names: MATH has ``type`` and ``level: "Level 3"
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from mathft.data.errors import DataError
+from mathft.data.errors import DataError, NoGoldError
 from mathft.data.jsonl import get_field
 from mathft.data.problem import STYLES, Problem
 
-__all__ = ["problem_from_row", "parse_level", "detect_style"]
+__all__ = ["problem_from_row", "problem_or_skip", "parse_level", "detect_style", "NoGoldHandler"]
+
+# Called with the message of a problem whose gold cannot be found (naming file and line), instead of raising.
+NoGoldHandler = Callable[[str], None]
 
 _LEVEL = re.compile(r"^\s*(?:level\s*)?(\d+|\?)\s*$", re.IGNORECASE)
 _ANSWER_MARKER = re.compile(r"(^|\n)# Answer\s*\n")
@@ -48,11 +52,15 @@ def problem_from_row(
         style: Forced style; otherwise the row's ``style`` field, else detected from the solution.
 
     Raises:
-        DataError: Naming ``where`` and the field when a field is missing, mistyped, or no answer is found.
+        DataError: Naming ``where`` and the field when a field is missing or mistyped.
+        NoGoldError: When the row has no ``answer`` and its solution no final answer.
     """
     problem = get_field(row, "problem", (str,), where)
     solution = get_field(row, "solution", (str,), where)
     answer = get_field(row, "answer", (str, int, float), where, required=False)
+    if isinstance(answer, float) and not math.isfinite(answer):
+        # json reads NaN and Infinity; str() would make a gold "nan" that a sample's "nan" equals.
+        raise DataError(f"{where}: field 'answer' must be a string or finite number, got {answer!r}")
     style = style or get_field(row, "style", (str,), where, required=False) or detect_style(solution)
     if answer is None:
         answer = _extract(solution, style, where)
@@ -75,6 +83,20 @@ def problem_from_row(
     )
 
 
+def problem_or_skip(
+    row: Mapping[str, Any], where: str, on_no_gold: NoGoldHandler | None, **kwargs: Any
+) -> Problem | None:
+    """:func:`problem_from_row`, except that a row without a gold answer is handed to ``on_no_gold`` (and
+    ``None`` returned) when a handler is given: ``mathft data check`` counts them where a reader stops."""
+    try:
+        return problem_from_row(row, where, **kwargs)
+    except NoGoldError as err:
+        if on_no_gold is None:
+            raise
+        on_no_gold(str(err))
+        return None
+
+
 def _extract(solution: str, style: str, where: str) -> str:
     from mathft.grading import extract_answer
     from mathft.grading.extract import last_boxed
@@ -82,5 +104,5 @@ def _extract(solution: str, style: str, where: str) -> str:
     # MATH's convention is the last \boxed{} (an earlier box is an intermediate form); PRM800K's is "# Answer".
     answer = (last_boxed(solution) if style == "math" else None) or extract_answer(solution)
     if answer is None:
-        raise DataError(f"{where}: field 'solution' has no \\boxed{{}} or '# Answer' final answer")
+        raise NoGoldError(f"{where}: field 'solution' has no \\boxed{{}} or '# Answer' final answer")
     return answer

@@ -5,6 +5,10 @@ shards, so a run resumed with a different number of ranks still knows every fini
 ``(problem_id, sample_idx)``. A writer killed mid-line leaves a last line without its newline: readers
 drop it (with a warning) and the next writer truncates it away before appending, so a torn record is
 never merged with the next one. A complete line that does not parse is corruption, and an error.
+
+Writers hold ``shard-{rank:05d}.lock`` (:meth:`CandidateStore.locked`, one writer per shard) and record
+what sampled the store in ``fingerprint.json`` (:meth:`CandidateStore.claim`): a resume with another
+model, template or setting is refused instead of mixing two runs in one store.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mathft.data.fingerprint import ModelSource, claim_fingerprint
+from mathft.data.store_lock import StoreLock
+from mathft.jsonl import loads_line
 from mathft.records import CandidateRecord, RecordError, read_records, record_from_json, record_to_json
 
 __all__ = ["CandidateStore", "read_shard", "load_candidates", "complete_lines", "append_lines"]
@@ -39,9 +46,12 @@ def complete_lines(path: str | Path) -> Iterator[tuple[int, str]]:
     size = _complete_size(data)
     if size < len(data):
         log.warning("%s: dropping a torn last line at byte %d (writer was interrupted)", path, size)
-    for number, raw in enumerate(data[:size].decode("utf-8").split("\n"), start=1):
+    for number, raw in enumerate(data[:size].split(b"\n"), start=1):
         if raw.strip():
-            yield number, raw
+            try:
+                yield number, raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise RecordError(f"{path}:{number}: not UTF-8 text ({err.reason} at byte {err.start})") from None
 
 
 def append_lines(path: str | Path, lines: Sequence[str]) -> None:
@@ -68,10 +78,7 @@ def read_shard(path: str | Path) -> Iterator[CandidateRecord]:
     """
     counts: dict[str, int] = {}
     for number, raw in complete_lines(path):
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as err:
-            raise RecordError(f"{path}:{number}: invalid JSON ({err.msg} at column {err.colno})") from None
+        obj = loads_line(raw, f"{path}:{number}", RecordError)
         pid = str(obj.get("problem_id")) if isinstance(obj, dict) else ""
         record = record_from_json(obj, source=str(path), line=number, default_sample_idx=counts.get(pid, 0))
         counts[record.problem_id] = counts.get(record.problem_id, 0) + 1
@@ -89,11 +96,29 @@ class CandidateStore:
     def __init__(self, directory: str | Path, rank: int = 0) -> None:
         self.directory = Path(directory)
         self.rank = rank
+        self._lock = StoreLock(self.path.with_suffix(".lock"), f"candidate store {self.directory} (rank {rank})")
 
     @property
     def path(self) -> Path:
         """This rank's shard."""
         return self.directory / _SHARD.format(rank=self.rank)
+
+    def locked(self) -> StoreLock:
+        """This rank's writer lock, to hold while reading what is stored and appending (re-entrant within
+        a process).
+
+        Raises:
+            mathft.data.store_lock.StoreBusyError: On entering, when another process holds it.
+        """
+        return self._lock
+
+    def claim(self, fields: Mapping[str, Any], source: ModelSource | None = None) -> dict[str, Any]:
+        """Record what samples this store, or check that it is what sampled it so far.
+
+        Raises:
+            mathft.data.fingerprint.FingerprintError: Naming the setting that differs from the store's.
+        """
+        return claim_fingerprint(self.directory, fields, source, verb="sampled")
 
     def shards(self) -> list[Path]:
         """All shards present, in rank order."""
@@ -130,7 +155,9 @@ class CandidateStore:
         lines = []
         for item in records:
             record = item if isinstance(item, CandidateRecord) else record_from_json(item, source="append")
-            lines.append(json.dumps({**(extra or {}), **record_to_json(record)}, ensure_ascii=False) + "\n")
+            # allow_nan=False: Infinity/NaN are not JSON, and other readers would reject the store.
+            obj = {**(extra or {}), **record_to_json(record)}
+            lines.append(json.dumps(obj, ensure_ascii=False, allow_nan=False) + "\n")
         append_lines(self.path, lines)
         return len(lines)
 

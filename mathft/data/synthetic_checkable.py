@@ -27,7 +27,7 @@ from fractions import Fraction
 
 from mathft.data.synthetic_families import SynthItem
 
-__all__ = ["inverse_linear", "CHECKABLE_FAMILIES"]
+__all__ = ["inverse_linear", "inverse_table", "CHECKABLE_FAMILIES"]
 
 # (a range, x range, b range, sign) by level: the inverse needs more work as the level grows. Every level
 # holds hundreds of distinct equations, so a few thousand problems do not exhaust it.
@@ -99,5 +99,70 @@ def inverse_linear(rng: random.Random, level: int) -> SynthItem:
     return SynthItem(rng.choice(_QUESTIONS).format(l=lhs, c=c), steps, terse, Fraction(x), "Algebra")
 
 
+# (table size, nesting depth) by level: a deeper ``f(f(x))`` needs more inverse look-ups composed into the
+# one token of a guess, while its check stays one forward look-up per step at every level.
+_TABLE_LEVELS = {1: (6, 1), 2: (6, 2), 3: (8, 2), 4: (6, 3), 5: (8, 3)}
+# How many wrong guesses a solution tries (and rejects) before the right one: 0, 1 or 2.
+_REJECTED_WEIGHTS = (0.4, 0.35, 0.25)
+
+
+def _nested(depth: int, inner: str) -> str:
+    """``f(f(x))`` for depth 2."""
+    return "f(" * depth + inner + ")" * depth
+
+
+def _lookups(table: dict[int, int], guess: int, depth: int) -> tuple[list[str], int]:
+    """The forward look-ups ``f(g) = v1``, ``f(v1) = v2``, ... of a guess, and the last value."""
+    chain, value = [], guess
+    for _ in range(depth):
+        chain.append(f"f({value})={table[value]}")
+        value = table[value]
+    return chain, value
+
+
+def _table_try(table: dict[int, int], guess: int, depth: int, target: int) -> tuple[str, str]:
+    """One tried guess: its look-ups, then ``\\neq`` the target when it misses (step, terse)."""
+    chain, value = _lookups(table, guess, depth)
+    checked = ", ".join(chain)
+    if value == target:
+        return f"Then ${checked}$, as required.", f"Try $x={guess}$: ${checked}$."
+    return f"Then ${checked} \\neq {target}$.", f"Try $x={guess}$: ${checked} \\neq {target}$."
+
+
+def inverse_table(rng: random.Random, level: int) -> SynthItem:
+    """Find ``x`` with ``f(f(x)) = t`` for ``f`` given as a table (a permutation), by guess and check.
+
+    A MATH-style inverse-function question ("the values of ``f`` are given in the table; find
+    ``f^{-1}(f^{-1}(t))``"). Each solution tries up to two wrong guesses first; every guess is checked by
+    forward look-ups in the table and a miss is written as ``v \\neq t``. Producing the answer in one
+    token composes ``depth`` inverse look-ups; checking a written guess needs one forward look-up per step
+    and a comparison with ``t``, which is why an evaluator can judge these solutions better than the
+    generator writes them.
+
+    Measured (2026-11-30): the demo-sized model does not get there on a CPU budget. A 4-layer, 128-wide
+    Llama after 1500 steps and a 2-layer one after 3000 steps wrote look-ups that match the table 13-15%
+    of the time (chance level), so their checks were invented to land on ``t`` and carried no signal;
+    a model must first learn in-context look-up (which pretrained LLMs do) before this family is in the
+    paper's regime. The demo therefore still uses ``inverse_linear``.
+    """
+    size, depth = _TABLE_LEVELS[level]
+    values = list(range(1, size + 1))
+    rng.shuffle(values)
+    table = dict(zip(range(1, size + 1), values))
+    x = rng.randint(1, size)
+    target = _lookups(table, x, depth)[1]
+    entries = ", ".join(f"f({k})={v}" for k, v in table.items())
+    problem = f"The function $f$ has ${entries}$. Find $x$ if ${_nested(depth, 'x')} = {target}$."
+    n_wrong = rng.choices(range(len(_REJECTED_WEIGHTS)), weights=_REJECTED_WEIGHTS)[0]
+    guesses = rng.sample([v for v in range(1, size + 1) if v != x], n_wrong) + [x]
+    steps, terse = [], []
+    for guess in guesses:
+        step, line = _table_try(table, guess, depth, target)
+        steps += [f"Try $x={guess}$.", step]
+        terse.append(line)
+    terse.append(f"So $x = {_boxed(x)}$.")
+    return SynthItem(problem, tuple(steps), " ".join(terse), Fraction(x), "Algebra")
+
+
 # Guess-and-check families (a tuple, as FAMILIES: add one by editing it).
-CHECKABLE_FAMILIES = (inverse_linear,)
+CHECKABLE_FAMILIES = (inverse_linear, inverse_table)

@@ -56,9 +56,17 @@ def check_template(template: str, fields: tuple[str, ...], key: str) -> str:
     Raises:
         ValueError: Naming the configuration ``key`` and the missing or unknown placeholder.
     """
-    names = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError as err:  # "Single '{' encountered in format string", naming neither key nor template
+        raise ValueError(f"{key}: not a valid template ({err}; write a literal brace as {{{{ or }}}}): "
+                         f"{template!r:.200}") from None
     if names != set(fields):
         raise ValueError(f"{key}: template must use placeholders {sorted(fields)}, found {sorted(names)}: {template!r}")
+    try:  # a conversion or format spec ("{problem!x}", "{problem:d}") fails only when filled in
+        template.format(**{name: "" for name in fields})
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{key}: not a valid template ({err}): {template!r:.200}") from None
     return template
 
 

@@ -4,6 +4,10 @@ A *plan* is one epoch's list of batches over the whole dataset; a batch lists da
 or a tuple of indices forming one packed row). Plans are computed identically on every rank from
 ``(seed, epoch)`` and then dealt out, so every rank gets the same number of batches: packing and
 grouping give a data-dependent batch count, and ranks with unequal counts would hang DDP.
+
+The sampler is stateful: :class:`PlannedDataLoader` counts the batches it hands to the training loop,
+Lightning stores that position in every checkpoint, and a resumed run serves the rest of the same plan,
+so that it sees exactly the batches the uninterrupted run would have seen.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from torch.utils.data import BatchSampler, DistributedSampler, Sampler
+import torch
+from torch.utils.data import BatchSampler, DataLoader, DistributedSampler, Sampler
 
 __all__ = [
     "Plan",
@@ -23,6 +28,8 @@ __all__ = [
     "GroupBatches",
     "EpochSampler",
     "PlannedBatchSampler",
+    "PlannedDataLoader",
+    "loader_generator",
     "row_lengths",
     "padding_fraction",
 ]
@@ -165,7 +172,7 @@ class EpochSampler(Sampler[int]):
 
 
 class PlannedBatchSampler(BatchSampler):
-    """Serve this rank's share of an epoch plan.
+    """Serve this rank's share of an epoch plan, resumable from a position inside it.
 
     Lightning re-creates a ``BatchSampler`` subclass with a ``DistributedSampler`` as ``sampler`` under
     DDP; this class only reads that sampler's ``num_replicas``, ``rank`` and ``epoch`` and plans itself.
@@ -192,6 +199,8 @@ class PlannedBatchSampler(BatchSampler):
         self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
         self.planner, self.seed, self.shuffle = planner, seed, shuffle
         self._cache: tuple[int, Plan] | None = None
+        self.position = (self._epoch(), 0)  # (epoch, batches of it delivered to the training loop)
+        self._resume_at: tuple[int, int] | None = None
 
     def set_epoch(self, epoch: int) -> None:
         """For use outside Lightning: forward the epoch to the sampler."""
@@ -202,9 +211,12 @@ class PlannedBatchSampler(BatchSampler):
             return self.sampler.num_replicas, self.sampler.rank
         return 1, 0
 
+    def _epoch(self) -> int:
+        return getattr(self.sampler, "epoch", 0) if self.shuffle else 0
+
     def plan(self) -> Plan:
         """This rank's batches for the current epoch."""
-        epoch = getattr(self.sampler, "epoch", 0) if self.shuffle else 0
+        epoch = self._epoch()
         if self._cache is None or self._cache[0] != epoch:
             full = self.planner(random.Random(f"{self.seed}/{epoch}"))
             world, rank = self._world()
@@ -218,10 +230,72 @@ class PlannedBatchSampler(BatchSampler):
         return self._cache[1]
 
     def __iter__(self) -> Iterator[list[Any]]:
-        return iter(self.plan())
+        # A generator: the epoch is read at the first batch, after Lightning's `set_epoch`, even when the
+        # loader's iterator was created before it (Lightning creates one while setting up a resumed fit).
+        epoch, plan = self._epoch(), self.plan()
+        start = 0
+        if self._resume_at is not None and self._resume_at[0] == epoch:
+            start = self._resume_at[1]
+        self._resume_at = None
+        self.position = (epoch, start)
+        yield from plan[start:]
 
     def __len__(self) -> int:
         return len(self.plan())
+
+    def delivered(self) -> None:
+        """Count one batch handed to the training loop (called by :class:`PlannedDataLoader`)."""
+        epoch, served = self.position
+        self.position = (epoch, served + 1)
+
+    def state_dict(self) -> dict[str, int]:
+        """The position: ``served`` batches of epoch ``epoch``'s plan were delivered."""
+        epoch, served = self.position
+        return {"epoch": epoch, "served": served}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        """Continue from a saved position: the rest of that epoch's plan, or the next epoch when it was done."""
+        epoch, served = int(state["epoch"]), int(state["served"])
+        if self.shuffle and hasattr(self.sampler, "set_epoch"):
+            # Set the epoch here too: with loader workers the plan is read before Lightning sets it.
+            self.sampler.set_epoch(epoch)
+            if served >= len(self.plan()):
+                epoch, served = epoch + 1, 0
+                self.sampler.set_epoch(epoch)
+        self._resume_at = (epoch, served)
+        self.position = (epoch, served)
+
+
+class PlannedDataLoader(DataLoader):
+    """A ``DataLoader`` over a :class:`PlannedBatchSampler` whose position is saved in checkpoints.
+
+    Lightning saves ``state_dict()`` of every training loader that has one (the protocol of torchdata's
+    ``StatefulDataLoader``) and calls ``load_state_dict`` before a resumed fit iterates, so a run resumed
+    mid-epoch serves the rest of that epoch's plan instead of replaying it from its start. Batches are
+    counted as they are handed out, not as the sampler yields them: loader workers run the sampler ahead.
+    Takes every ``DataLoader`` argument; ``batch_sampler`` must be a :class:`PlannedBatchSampler`.
+    """
+
+    def __iter__(self) -> Iterator[Any]:
+        sampler = self.batch_sampler
+        for batch in super().__iter__():
+            sampler.delivered()  # type: ignore[union-attr]
+            yield batch
+
+    def state_dict(self) -> dict[str, int]:
+        """The batch sampler's position."""
+        return self.batch_sampler.state_dict()  # type: ignore[union-attr]
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        """Resume the batch sampler from ``state``."""
+        self.batch_sampler.load_state_dict(state)  # type: ignore[union-attr]
+
+
+def loader_generator(seed: int) -> torch.Generator:
+    """A ``DataLoader``'s own generator: without one, every new loader iterator draws its worker seed from
+    the global torch RNG, and a resumed run (which creates its iterators at other moments) would then
+    draw different validation samples than the uninterrupted run."""
+    return torch.Generator().manual_seed(seed)
 
 
 def row_lengths(batch: Sequence[Any], lengths: Sequence[int]) -> list[int]:

@@ -25,7 +25,13 @@ from mathft.data.sources import read_problems
 from mathft.data.splits import refuse_test_path, validation_score
 from mathft.data.store import load_candidates
 from mathft.data.templates import EVALUATOR_TEMPLATE, VerdictPrompt, check_template, evaluator_prompt, verdict_prompt
-from mathft.datamodules.batching import EpochSampler, GroupBatches, PlannedBatchSampler
+from mathft.datamodules.batching import (
+    EpochSampler,
+    GroupBatches,
+    PlannedBatchSampler,
+    PlannedDataLoader,
+    loader_generator,
+)
 from mathft.datamodules.collate import pad_right
 from mathft.datamodules.evaluator_examples import EvalGroup, EvalRow, build_groups, candidate_answer, is_correct
 from mathft.datamodules.evaluator_stats import SplitStats, check_trainable, count_split, format_stats
@@ -218,9 +224,10 @@ class EvaluatorDataModule(TokenizedDataModule):
         sampler = PlannedBatchSampler(
             EpochSampler(len(groups)), self.batch_size, planner=planner, seed=self.seed, shuffle=shuffle
         )
-        return DataLoader(
+        return PlannedDataLoader(
             _Groups(groups), batch_sampler=sampler, num_workers=self.num_workers,
             collate_fn=partial(collate_evaluator, pad_id=pad_id(self._tokenizer())),
+            generator=loader_generator(self.seed),
         )
 
     def train_dataloader(self) -> DataLoader:

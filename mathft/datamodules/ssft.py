@@ -23,7 +23,9 @@ from mathft.datamodules.batching import (
     EpochSampler,
     PackedBatches,
     PlannedBatchSampler,
+    PlannedDataLoader,
     RandomBatches,
+    loader_generator,
     padding_fraction,
 )
 from mathft.datamodules.collate import SSFTExample, collate_generation, collate_train
@@ -112,6 +114,7 @@ class SSFTDataModule(TokenizedDataModule):
         self.val_examples: list[SSFTExample] = []
         self.test_examples: list[SSFTExample] = []
         self.truncation_stats = TruncationStats()
+        self.val_truncation_stats = TruncationStats()  # validation's own counts (the pipeline reports them)
         self.padding_fraction: float | None = None
         self.stats: dict[str, float] = {}
 
@@ -138,9 +141,9 @@ class SSFTDataModule(TokenizedDataModule):
         clean = [p for p in train if problem_key(p.problem) not in test_keys]
         val = sorted(_one_per_problem(val), key=lambda p: validation_score(p.problem, self.seed))
         val = val[: self.val_max_problems] if self.val_max_problems is not None else val
-        self.truncation_stats = TruncationStats()
+        self.truncation_stats, self.val_truncation_stats = TruncationStats(), TruncationStats()
         self.train_examples = self._encode(clean, self.truncation_stats)
-        self.val_examples = sorted(self._encode(val, TruncationStats()), key=len)
+        self.val_examples = sorted(self._encode(val, self.val_truncation_stats), key=len)
         if not self.train_examples:
             raise ValueError(f"data.train_files: no training examples of style {self.style!r} in {self.train_files}")
         self.padding_fraction = padding_fraction(self._planner()(random.Random(f"{self.seed}/0")), self._lengths())
@@ -175,13 +178,15 @@ class SSFTDataModule(TokenizedDataModule):
             logger.log_metrics({f"data/{k}": float(v) for k, v in self.stats.items()}, step=0)
 
     def train_dataloader(self) -> DataLoader:
-        """Batches planned per epoch (bucketed, packed or random), dealt out equally across ranks."""
+        """Batches planned per epoch (bucketed, packed or random), dealt out equally across ranks; the
+        position in the epoch is saved in checkpoints, so a resumed run continues the same plan."""
         sampler = PlannedBatchSampler(
             EpochSampler(len(self.train_examples)), self.batch_size, planner=self._planner(), seed=self.seed
         )
-        return DataLoader(
+        return PlannedDataLoader(
             KeyedDataset(self.train_examples), batch_sampler=sampler, num_workers=self.num_workers,
             collate_fn=partial(collate_train, pad_id=pad_id(self._tokenizer())),
+            generator=loader_generator(self.seed),
         )
 
     def val_dataloader(self) -> DataLoader:
@@ -198,6 +203,7 @@ class SSFTDataModule(TokenizedDataModule):
         return DataLoader(
             KeyedDataset(examples), batch_size=self.val_batch_size, shuffle=False, num_workers=self.num_workers,
             collate_fn=partial(collate_generation, pad_id=pad_id(self._tokenizer())),
+            generator=loader_generator(self.seed),
         )
 
 

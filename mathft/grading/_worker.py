@@ -4,21 +4,31 @@ It reads one JSON request per line on stdin, ``{"a": tree, "b": tree}`` with tre
 nested-list form of :func:`mathft.grading.ast.to_data`, and answers ``{"equal": bool}`` per line on
 stdout. Trees are turned into sympy objects with constructors only; no text is ever parsed here. The
 parent kills this process when an answer is late, so nothing in here needs a timeout of its own, but
-sizes are still guarded so that the common case stays fast. Run as ``python -m mathft.grading._worker
-[memory_limit_mb]``.
+sizes are still guarded so that the common case stays fast.
+
+Run as ``python -I _worker.py [memory_limit_mb [parent_pid [extra_path ...]]]`` (see
+:func:`mathft.grading.sandbox.worker_command`): isolated mode keeps the current directory off
+``sys.path``, and this file imports only the standard library and sympy. The worker exits as soon as
+its parent dies, even in the middle of a long sympy call: a watchdog thread polls the parent's id. (Not
+``PR_SET_PDEATHSIG``: on Linux it fires when the *thread* that started the worker exits, and graders
+start workers from short-lived threads.)
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import sys
+import threading
+import time
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
 _MAX_EXPONENT = 1000
 _MAX_FACTORIAL = 1000
+_WATCH_INTERVAL_S = 0.2
 
 
 class _Refused(Exception):
@@ -131,7 +141,26 @@ def decide(a: Any, b: Any, sympy: Any) -> bool:
     return bool(a.equals(b))
 
 
+def _exit_with_parent(parent_pid: int) -> None:
+    """Exit as soon as ``parent_pid`` is no longer this process's parent (it died; we were re-parented).
+
+    Checked once before returning, so a parent that died while this process started is noticed too.
+    """
+    if os.getppid() != parent_pid:
+        os._exit(0)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(_WATCH_INTERVAL_S)
+        os._exit(0)  # no cleanup to do: the only state is the parent's pending request
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
 def main() -> None:
+    if len(sys.argv) > 2:
+        _exit_with_parent(int(sys.argv[2]))
+    sys.path.extend(sys.argv[3:])  # trusted absolute PYTHONPATH entries (-I ignores the variable)
     builders, constants, sympy = _builders()
     if len(sys.argv) > 1:
         _limit_memory(int(sys.argv[1]))  # after importing sympy: the limit is for the work it does

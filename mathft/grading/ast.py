@@ -29,6 +29,13 @@ op          ``args``                                      ``value``
 ``matrix``  entries, row-major                            ``(rows, cols)``
 ``rel``     operands ``a, b[, c...]``                     tuple of relations, e.g. ``("<", "<=")``
 ==========  ============================================  ==========================================
+
+Sets and statements add a few more: ``cap`` and ``diff`` (``(A, B)`` for ``A \\cap B`` and
+``A \\setminus B``), ``builder`` (``(domain, condition, ...)`` for ``\\{x \\mid ...\\}``, value the bound
+variable), a ``tuple`` with value ``":"`` for a ratio of three or more terms, the relations ``"~"``
+(``\\approx``) and ``"in"`` (``\\in``); and, after :func:`mathft.grading.compare.prepare`, ``named``
+(values ordered by their labels, value the labels, for ``x = 1, y = 2``) and ``either`` (``(exact,
+decimal)`` for ``3\\sqrt{2} \\approx 4.24``).
 """
 
 from __future__ import annotations
@@ -37,7 +44,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-__all__ = ["Node", "to_data", "from_data", "num", "sym", "free_symbols", "decimal_value", "tree_size", "CONSTANTS"]
+__all__ = ["Node", "to_data", "from_data", "num", "sym", "free_symbols", "decimal_value", "has_decimal", "tree_size",
+           "CONSTANTS"]
 
 # Names that are numbers, not variables (MATH convention: e is Euler's number, i the imaginary unit).
 CONSTANTS = frozenset({"pi", "e", "i", "oo"})
@@ -92,6 +100,17 @@ def free_symbols(node: Node) -> frozenset[str]:
             found.add(current.value)
         stack.extend(current.args)
     return frozenset(found)
+
+
+def has_decimal(node: Node) -> bool:
+    """Whether a decimal literal occurs in ``node`` (an answer a rounding rule may apply to)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.op == "dec":
+            return True
+        stack.extend(current.args)
+    return False
 
 
 def decimal_value(text: str) -> Fraction:

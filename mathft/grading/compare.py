@@ -1,11 +1,14 @@
 """Structural comparison of two parsed answers under the policy of ``docs/grading.md``.
 
-The comparison first reshapes each tree into the form the policy compares (a ``x =`` prefix dropped,
-an inequality in one variable turned into an interval, ``\\pm`` expanded into both signs), then
+The comparison first reshapes each tree into the form the policy compares (a label such as ``x =`` or
+``|PQ| =`` dropped, an inequality in one variable turned into an interval, a set of reals written with
+``\\setminus``, ``\\cap`` or a builder turned into intervals, ``\\pm`` expanded into both signs), then
 dispatches on the shape: unordered collections, ordered tuples and intervals, matrices, relations,
-base-``b`` numerals and scalars. Scalars are decided by, in order: the rounding rule, exact canonical
-arithmetic (:mod:`mathft.grading.exact`), numeric refutation (:mod:`mathft.grading.numeric`) and, only
-when all of these are undecided, the symbolic worker.
+base-``b`` numerals and scalars. Collections have set semantics everywhere: duplicates do not count and a
+collection of one value equals that value (``1, 1`` is ``1``). Scalars are decided by, in order: the
+rounding rules (only for a machine-precision gold, unless ``approximate``), exact canonical arithmetic
+(:mod:`mathft.grading.exact`), numeric refutation (:mod:`mathft.grading.numeric`) and, only when all of
+these are undecided, the symbolic worker.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
-from mathft.grading.ast import CONSTANTS, Node, decimal_value, free_symbols, sym
+from mathft.grading.ast import Node, decimal_value, free_symbols, has_decimal, sym
 from mathft.grading.exact import TooBig, Undecided, Undefined, Value, evaluate
 from mathft.grading.numeric import evaluate_at, refutes
-from mathft.grading.relations import as_interval, drop_prefix, is_variable, last_side, oriented, proportional
+from mathft.grading.relations import as_interval, drop_prefix, is_label, label_name, last_side, oriented, proportional
+from mathft.grading.sets import as_real_set
 
 __all__ = ["CompareContext", "equivalent", "has_decimal", "prepare", "undefined"]
 
@@ -34,12 +38,15 @@ class CompareContext:
 
     Attributes:
         symbolic: Decides a scalar pair the fast path could not (the worker); False on timeout.
-        symmetric: Apply the rounding rule in both directions (clustering two predictions) instead of
-            only to a decimal prediction against an exact gold.
+        symmetric: Two predictions (clustering) rather than a gold and a prediction: with ``approximate``
+            the rounding rule applies in both directions; without it no rounding applies at all.
+        approximate: Accept a decimal of >= 3 significant digits that rounds an exact gold (Qwen2.5-Math's
+            tolerance convention); off by default, as in the PRM800K grader and Math-Verify.
     """
 
     symbolic: Callable[[Node, Node], bool]
     symmetric: bool = False
+    approximate: bool = False
 
 
 # -- reshaping ---------------------------------------------------------------------------------
@@ -70,38 +77,72 @@ def prepare(node: Node, drop: bool = True) -> Node:
         drop: Drop a ``x =`` prefix (False keeps ``y = 2x + 1`` an equation, to compare with equations).
     """
     if node.op in ("list", "set"):
-        items = [as_interval(last_side(item)) for item in node.args]
-        prefixed = [_variable_name(item) for item in items if item.op == "rel" and drop_prefix(item) is not item]
+        items = [_shaped(last_side(item)) for item in node.args]
+        prefixed = [_label_of(item) for item in items if item.op == "rel" and drop_prefix(item) is not item]
         if node.op == "list" and len(set(prefixed)) > 1:  # x = 1, y = 2: a system's solution, by name
-            return Node("tuple", tuple(drop_prefix(i) for i in sorted(items, key=_variable_name)), "()")
-        expanded = [alt for item in items for alt in _alternatives(drop_prefix(item))]
+            ordered = sorted(items, key=_label_of)
+            return Node("named", tuple(_shaped(drop_prefix(i)) for i in ordered), tuple(map(_label_of, ordered)))
+        expanded = [alt for item in items for alt in _alternatives(_shaped(drop_prefix(item)))]
         return Node(node.op, tuple(expanded))
-    node = as_interval(drop_prefix(last_side(node)) if drop else last_side(node))
+    node = _shaped(drop_prefix(last_side(node)) if drop else last_side(node))
     options = _alternatives(node)
     return options[0] if len(options) == 1 else Node("list", tuple(options))
 
 
-def _variable_name(item: Node) -> str:
+def _shaped(node: Node) -> Node:
+    """An inequality as an interval, a set of reals in canonical form, ``\\approx`` left as ``=``."""
+    if node.op == "rel" and "~" in node.value:
+        node = Node("rel", node.args, tuple("=" if r == "~" else r for r in node.value))
+    return as_real_set(as_interval(node))
+
+
+def _label_of(item: Node) -> str:
     if item.op == "rel":
-        return next((arg.value for arg in item.args if is_variable(arg)), "")
+        return next((label_name(arg) for arg in item.args if is_label(arg)), "")
     return ""
 
 
 # -- dispatch on shape -------------------------------------------------------------------------
 _SHAPES = {"list": "collection", "set": "collection", "union": "collection", "tuple": "tuple",
-           "matrix": "matrix", "rel": "rel", "base": "base"}
+           "matrix": "matrix", "rel": "rel", "base": "base", "named": "named"}
 
 
 def equivalent(a: Node, b: Node, ctx: CompareContext) -> bool:
     """Whether two prepared answers are equal (``a`` plays the gold's role for the rounding rule)."""
     if a == b:
         return True
+    if "either" in (a.op, b.op):  # 3\sqrt{2} \approx 4.24 states both sides
+        return any(equivalent(x, y, ctx) for x in _stated(a) for y in _stated(b))
+    a, b = _unnamed(a, b), _unnamed(b, a)
     shape_a, shape_b = _SHAPES.get(a.op, "scalar"), _SHAPES.get(b.op, "scalar")
     if "base" in (shape_a, shape_b):
         return _base_equal(a, b)
     if shape_a != shape_b:
+        # One list semantics: a collection is the set of its values, so one of a single value is that
+        # value (1, 1 is 1; \{3\} is 3); anything else never equals a collection.
+        if shape_a == "collection":
+            return _collection_equal(a, Node("list", (b,)), ctx)
+        if shape_b == "collection":
+            return _collection_equal(Node("list", (a,)), b, ctx)
         return False
     return _BY_SHAPE[shape_a](a, b, ctx)
+
+
+def _stated(node: Node) -> tuple[Node, ...]:
+    """What an answer states: for ``exact \\approx decimal`` both sides when the decimal rounds the exact
+    side (``3\\sqrt{2} \\approx 4.2``), only the decimal when it does not (``3\\sqrt{2} \\approx 4.3``)."""
+    if node.op != "either":
+        return (node,)
+    exact, decimal = node.args
+    return node.args if _rounds_to(exact, decimal, min_digits=1) else (decimal,)
+
+
+def _unnamed(node: Node, other: Node) -> Node:
+    """Labelled values (``x = 1, y = 2``) against an unlabelled answer: a tuple in the labels' order
+    against a tuple, the list of the values against anything else (``XY = 4, YZ = 5`` is ``4, 5``)."""
+    if node.op != "named" or other.op == "named":
+        return node
+    return Node("tuple", node.args, "()") if other.op == "tuple" else Node("list", node.args)
 
 
 def _collection_equal(a: Node, b: Node, ctx: CompareContext) -> bool:
@@ -185,8 +226,17 @@ def _exact(node: Node) -> Value | Exception:
         return err.with_traceback(None)  # a cached traceback would keep every frame of the call alive
 
 
+def _approximately(a: Node, b: Node, ctx: CompareContext) -> bool:
+    """The rounding rules: a gold written to machine precision (six or more decimal places) equals an exact
+    prediction that rounds to it, always; with ``ctx.approximate`` also a decimal prediction of >= 3
+    significant digits that rounds an exact gold (in both directions between two predictions)."""
+    if not ctx.symmetric and _long_decimal(a) and _rounds_to(b, a):
+        return True
+    return ctx.approximate and (_rounds_to(a, b) or (ctx.symmetric and _rounds_to(b, a)))
+
+
 def _scalar_equal(a: Node, b: Node, ctx: CompareContext) -> bool:
-    if _rounds_to(a, b) or ((ctx.symmetric or _long_decimal(a)) and _rounds_to(b, a)):
+    if _approximately(a, b, ctx):
         return True
     if _mentions_infinity(a) != _mentions_infinity(b):
         return False  # an infinite answer never equals a finite one (1/oo = 0 is not an answer form)
@@ -217,11 +267,6 @@ def _decimal_spelling(node: Node) -> str | None:
     return sign + node.value
 
 
-def has_decimal(node: Node) -> bool:
-    """Whether a decimal literal occurs in ``node`` (an answer the rounding rule may apply to)."""
-    return node.op == "dec" or any(has_decimal(arg) for arg in node.args)
-
-
 def _long_decimal(node: Node) -> bool:
     """A gold decimal with at least six decimal places (``4.123105625617661``) is a value computed to
     machine precision, not a rounding the problem asked for: an exact prediction that rounds to it is
@@ -237,14 +282,14 @@ def undefined(node: Node) -> bool:
     return isinstance(_exact(node), Undefined)
 
 
-def _rounds_to(exact: Node, rounded: Node) -> bool:
-    """The rounding rule: ``rounded`` is a decimal with >= 3 significant digits equal to ``exact``
-    rounded to its decimal places (half a unit in the last place), and ``exact`` has no decimals."""
+def _rounds_to(exact: Node, rounded: Node, min_digits: int = 3) -> bool:
+    """The rounding rule: ``rounded`` is a decimal with >= ``min_digits`` significant digits equal to
+    ``exact`` rounded to its decimal places (half a unit in the last place), and ``exact`` has no decimals."""
     spelling = _decimal_spelling(rounded)
     if spelling is None or has_decimal(exact) or free_symbols(exact):
         return False
     whole, _, places = spelling.lstrip("-").partition(".")
-    if len((whole + places).lstrip("0")) < 3:
+    if len((whole + places).lstrip("0")) < min_digits:
         return False
     value, half_unit = decimal_value(spelling), Fraction(1, 2 * 10 ** len(places))
     target = _exact(exact)
@@ -260,6 +305,7 @@ _BY_SHAPE: dict[str, Callable[[Node, Node, CompareContext], bool]] = {
     "collection": _collection_equal,
     "tuple": _tuple_equal,
     "matrix": lambda a, b, ctx: a.value == b.value and _pairwise(a.args, b.args, ctx),
+    "named": lambda a, b, ctx: len(a.args) == len(b.args) and _pairwise(a.args, b.args, ctx),
     "rel": _rel_equal,
     "scalar": _scalar_equal,
 }

@@ -24,7 +24,7 @@ import re
 
 from mathft.grading.normalize import strip_box as _strip_box
 
-__all__ = ["extract_answer"]
+__all__ = ["answer_in_prose", "extract_answer"]
 
 _BOX = re.compile(r"\\(?:boxed|fbox)(?![a-zA-Z])")
 _ANSWER_HEADER = "# Answer"
@@ -38,6 +38,14 @@ _ASSISTANT_HEADERS = ("<|im_start|>assistant", "<|start_header_id|>assistant<|en
 _MATH_FIRST = re.compile(r"\s*(?:\$\$([^$]+)\$\$|\$([^$]+)\$|\\\(((?:[^\\]|\\[^)])+)\\\))(?!.*\$)")
 # A Minerva-style continuation inventing the next few-shot turn: its answer is not this problem's.
 _NEXT_TURN = re.compile(r"^[ \t]*(?:Problem|Question|Q)[ \t]*:", re.MULTILINE)
+# Math delimiters ($ but not the dollar sign \$); spans are paired in one pass, so any text costs linear time.
+_DELIMITER = re.compile(r"(?<!\\)\$\$|(?<!\\)\$|\\\(|\\\)|\\\[|\\\]")
+_CLOSES = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
+# Words after an answer that make it a statement about the answer ("$5$ or more"), not a sentence around it.
+_QUALIFYING = frozenset(
+    "more less fewer least most than not except only approximately about roughly nearly almost over under "
+    "above below between".split()
+)
 _THINK_END = "</think>"
 _HEADING_END = re.compile(r"\**[ \t]*(?::|\n)")
 _MAX_JOINED = 20
@@ -223,6 +231,47 @@ def last_boxed(text: str) -> str | None:
     """
     boxes = _answer_boxes(text)
     return _strip_box(boxes[-1][2]) if boxes else None
+
+
+def answer_in_prose(text: str) -> str | None:
+    """The answer a sentence states around its math: ``So we get $x = 5$.`` -> ``x = 5``.
+
+    What :func:`extract_answer` finds (a box, "The final answer is $5$. I hope it is correct."), else the
+    last math span, as Math-Verify's ``parse`` takes it. None when ``text`` is not a sentence with math
+    (``$5$``, ``$5$ cm``, ``$1$ and $2$`` are answers as written) or when words after the last span qualify
+    it (``$5$ or more``, ``between $1$ and $2$``): such a text is graded as written.
+    """
+    spans = _math_spans(text) if "$" in text or "\\(" in text or "\\[" in text else []
+    if not spans:
+        return None
+    gaps = zip([0] + [end for _, end in spans], [start for start, _ in spans] + [len(text)])
+    outside = " ".join(text[start:end] for start, end in gaps)
+    words = [w for w in re.findall(r"[A-Za-z]{2,}", outside) if w.lower() not in ("and", "or")]
+    tail = re.findall(r"[A-Za-z]+", text[spans[-1][1] :])
+    if len(words) < 2 or any(word.lower() in _QUALIFYING for word in tail):
+        return None
+    found = extract_answer(text)
+    if found is not None:
+        return found
+    start, end = spans[-1]
+    opener = _DELIMITER.match(text, start)
+    return text[opener.end() : end - len(_CLOSES[opener.group()])].strip()  # type: ignore[union-attr]
+
+
+def _math_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of every closed math span (``$..$``, ``$$..$$``, ``\\(..\\)``, ``\\[..\\]``),
+    delimiters included."""
+    spans, opened = [], None
+    for match in _DELIMITER.finditer(text):
+        token = match.group()
+        if opened is None:
+            if token in _CLOSES:
+                opened = match
+        elif token == _CLOSES[opened.group()]:
+            if match.start() > opened.end():  # an empty span ("$$" read as two dollars) is no answer
+                spans.append((opened.start(), match.end()))
+            opened = None
+    return spans
 
 
 def extract_answer(text: str) -> str | None:

@@ -12,13 +12,15 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from mathft.grading.ast import Node, num, to_data, tree_size
+from mathft.grading.ast import Node, has_decimal, num, to_data, tree_size
+from mathft.grading.clock import ClockTime, read_clock
 from mathft.grading.cluster import cluster_answers as _cluster
-from mathft.grading.compare import CompareContext, equivalent, has_decimal, prepare, undefined
+from mathft.grading.compare import CompareContext, equivalent, prepare, undefined
+from mathft.grading.extract import answer_in_prose
 from mathft.grading.extract import extract_answer as _extract
 from mathft.grading.normalize import normalize_answer as _normalize
 from mathft.grading.parser import ParseError, parse
-from mathft.grading.sandbox import WorkerPool
+from mathft.grading.sandbox import QueueTimeout, WorkerPool
 from mathft.grading.text import WORD_LIST, is_text, meaningful, same_words, text_list, written_as_text
 
 __all__ = ["Grader", "GraderStats", "default_grader"]
@@ -26,6 +28,8 @@ __all__ = ["Grader", "GraderStats", "default_grader"]
 _MISSING = object()
 _PLAIN_INTEGER = re.compile(r"-?[1-9]\d{0,30}|0")
 _POISON_STRIKES = 2  # timeouts with distinct partners before an answer loses access to the worker
+_QUEUED = "queued"  # the worker's verdict never came: every worker stayed busy until the deadline
+_WRAPPED = ("\\boxed", "\\fbox")
 
 
 @dataclass
@@ -82,14 +86,15 @@ class _Parsed:
     normalized: str
     tree: Node | None  # None when the parser cannot read it: then only string equality counts
     equation: Node | None = None  # y = 2x + 1 kept as an equation (tree is its value 2x + 1)
+    clock: ClockTime | None = None  # 9:15 a.m.: compared as minutes of the day, never parsed as math
 
 
 class Grader:
     """Decides mathematical equivalence of answers under the policy in ``docs/grading.md``.
 
     Args:
-        timeout_s: Hard limit on the symbolic work of one decision (the worker is killed when late;
-            the pair is then not equal and counted in ``stats.timeouts``).
+        timeout_s: Hard limit on the symbolic work of one decision, waiting for a free worker included
+            (the worker is killed when late; the pair is then not equal and counted in ``stats.timeouts``).
         max_length: Longest answer (after extraction) that is graded; longer ones are not equal.
         cache_size: Entries of the pair-verdict cache and of the parsed-answer cache.
         num_workers: Symbolic worker processes (started lazily, only when a comparison needs one; the
@@ -104,6 +109,10 @@ class Grader:
         poison_size: Answers remembered as "poisoned" (their symbolic comparisons timed out with
             ``2`` distinct partners, each time as the larger side); later comparisons involving them skip
             the worker and are counted in ``stats.poisoned_skips``.
+        approximate: Also accept a decimal prediction of >= 3 significant digits that rounds an exact gold
+            (``\\frac{2}{3}`` vs ``0.667``), as Qwen2.5-Math's tolerance-based evaluator does. Off by default:
+            MATH asks for exact forms, and the PRM800K grader and Math-Verify mark such answers wrong. A
+            gold that is itself a decimal is handled the same either way.
     """
 
     def __init__(
@@ -116,6 +125,7 @@ class Grader:
         startup_timeout_s: float = 60.0,
         cluster_timeout_s: float | None = None,
         poison_size: int = 10_000,
+        approximate: bool = False,
     ) -> None:
         if timeout_s <= 0 or max_length <= 0 or cache_size <= 0 or num_workers <= 0:
             raise ValueError(
@@ -123,7 +133,7 @@ class Grader:
                 f"{timeout_s}, {max_length}, {cache_size}, {num_workers}"
             )
         self._settings = {
-            "timeout_s": timeout_s, "max_length": max_length, "cache_size": cache_size,
+            "approximate": approximate, "timeout_s": timeout_s, "max_length": max_length, "cache_size": cache_size,
             "num_workers": num_workers, "memory_limit_mb": memory_limit_mb, "startup_timeout_s": startup_timeout_s,
             "cluster_timeout_s": cluster_timeout_s, "poison_size": poison_size,
         }
@@ -132,7 +142,7 @@ class Grader:
         self._inflight: dict[tuple[Any, ...], threading.Event] = {}
         self._inflight_lock = threading.Lock()
         self._local = threading.local()  # the running cluster call's deadline, per thread
-        self.timeout_s, self.max_length = timeout_s, max_length
+        self.timeout_s, self.max_length, self.approximate = timeout_s, max_length, approximate
         self._verdicts, self._answers = _LRU(cache_size), _LRU(cache_size)
         self._pool = WorkerPool(num_workers, memory_limit_mb, startup_timeout_s)
         self._stats, self._stats_lock = GraderStats(), threading.Lock()
@@ -154,6 +164,12 @@ class Grader:
         self.__init__(**state)  # type: ignore[misc]
 
     # -- public API ------------------------------------------------------------------------------
+    @property
+    def policy(self) -> str:
+        """The grading policy's name, to print beside every accuracy it produced: ``exact`` (the default:
+        approximations of exact answers are wrong) or ``approximate`` (rounded decimals accepted)."""
+        return "approximate" if self.approximate else "exact"
+
     def extract_answer(self, text: str) -> str | None:
         """The final answer of a solution text (see :func:`mathft.grading.extract.extract_answer`)."""
         return _extract(text)
@@ -167,7 +183,8 @@ class Grader:
 
         Args:
             gold: The reference answer.
-            pred: The extracted predicted answer; None (no answer) is never equivalent.
+            pred: The extracted predicted answer; None (no answer) is never equivalent. An answer still in
+                its wrapper (``$\\boxed{7}$.``, ``\\fbox{7}``) is extracted first.
         """
         if not isinstance(gold, (str, int, float)) or not isinstance(pred, (str, int, float)):
             return False  # None (no answer) or a non-answer object: never equivalent
@@ -232,6 +249,10 @@ class Grader:
 
     def _parse(self, answer: str) -> _Parsed | None:
         text = (answer if isinstance(answer, str) else str(answer)).strip()  # tolerate 5 or 0.5 from JSON
+        if any(wrapper in text for wrapper in _WRAPPED):
+            text = (_extract(text) or text).strip()  # $\boxed{7}$. is 7, as every other grader's parse has it
+        elif (stated := answer_in_prose(text)) is not None:
+            text = stated.strip()  # "So we get $x = 5$." states x = 5
         if len(text) > self.max_length:
             self._count("too_long")
             return None
@@ -242,6 +263,25 @@ class Grader:
             item = _Parsed(text, num(int(text)))
             self._answers.put(text, item)
             return item
+        item = self._read(text)
+        self._answers.put(text, item)
+        return item
+
+    def _read(self, text: str) -> _Parsed | None:
+        """Normalize and parse one answer (the uncached part of :meth:`_parse`)."""
+        clock = read_clock(text)
+        if clock is not None and clock.meridiem:
+            return _Parsed(clock.canonical, None, clock=clock)
+        item = self._read_math(text)
+        if clock is None:
+            return item
+        if item is None:  # 3:00 is a time, never the undefined ratio 3/0
+            return _Parsed(clock.canonical, None, clock=clock)
+        # 10:15 without a meridiem is a time against a time, and the ratio 10/15 against anything else.
+        return _Parsed(item.normalized, item.tree, item.equation, clock)
+
+    def _read_math(self, text: str) -> _Parsed | None:
+        """The normalized string and syntax tree of an answer (None for noise and undefined values)."""
         normalized = _normalize(text)
         item = None
         if normalized:
@@ -254,12 +294,11 @@ class Grader:
                 except ParseError:
                     self._count("parse_failures")
             # Unreadable text without a letter or digit ("$$", "?!", "...") is noise, not an answer;
-            # unreadable text with some ("3:2", "\overline{AB}") still matches its own spelling.
+            # unreadable text with some ("x \to 2", "\hat{x}") still matches its own spelling.
             if tree is not None and undefined(tree):
                 pass  # 1/0 is not a value: equal to nothing, not even itself, and in no cluster
             elif tree is not None or any(meaningful(ch) for ch in normalized):
                 item = _Parsed(normalized, tree, _equation(text) if "=" in text and tree is not None else None)
-        self._answers.put(text, item)
         return item
 
     def _decide(self, left: _Parsed, right: _Parsed, symmetric: bool) -> bool:
@@ -293,6 +332,8 @@ class Grader:
 
     def _compute(self, left: _Parsed, right: _Parsed, symmetric: bool, swap: bool) -> tuple[bool, bool]:
         """The verdict, and whether it is final (False when the symbolic step was skipped by a budget)."""
+        if left.clock is not None and right.clock is not None:
+            return left.clock.same_time(right.clock), True
         if left.tree is None or right.tree is None:
             return False, True
         if symmetric and swap:
@@ -314,9 +355,11 @@ class Grader:
             equal = self._symbolic(a, b, deadline)
             if equal is None:  # late: the answers' fault only when their own timeout_s was spent
                 state["timed_out" if deadline == own_deadline else "skipped"] = True
-            return bool(equal)
+            elif equal == _QUEUED:  # no worker was free: not the answers' fault, and not final
+                state["skipped"] = True
+            return equal is True
 
-        ctx = CompareContext(symbolic, symmetric)
+        ctx = CompareContext(symbolic, symmetric, self.approximate)
         try:
             verdict = equivalent(left.tree, right.tree, ctx)
             if not verdict and (left.equation or right.equation):  # y = -x/2 + 3/4 vs 2x + 4y - 3 = 0
@@ -344,14 +387,19 @@ class Grader:
         if len(partners) < _POISON_STRIKES:
             self._strikes.put(name, partners | {partner})
 
-    def _symbolic(self, a: Node, b: Node, deadline: float) -> bool | None:
-        """The worker's verdict on a scalar pair, or None when it ran out of time."""
+    def _symbolic(self, a: Node, b: Node, deadline: float) -> bool | str | None:
+        """The worker's verdict on a scalar pair; None when it ran out of time, ``_QUEUED`` when the
+        deadline passed while every worker was busy with other calls."""
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             self._count("timeouts")
             return None
         self._count("worker_calls")
-        reply = self._pool.request({"a": to_data(a), "b": to_data(b)}, remaining)
+        try:
+            reply = self._pool.request({"a": to_data(a), "b": to_data(b)}, remaining)
+        except QueueTimeout:
+            self._count("timeouts")
+            return _QUEUED
         if reply is None:
             self._count("timeouts")
             return None

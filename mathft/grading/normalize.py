@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from fractions import Fraction
 
 from mathft.grading.lexer import WORDS
+from mathft.grading.numerals import repeating_decimals, spell_out_numbers
 
 __all__ = ["normalize_answer", "strip_box"]
 
@@ -55,8 +55,15 @@ _REWRITES: list[tuple[str, re.Pattern[str], str]] = [
     # The real line is the interval (-oo, oo); \mathbb{R}^2 (a plane) is left alone.
     ("\\mathbb", re.compile(r"\\mathbb\s*(?:\{\s*R\s*\}|R(?![a-zA-Z]))(?!\s*[\^_])"), r"(-\\infty,\\infty)"),
     ("\\", re.compile(r"\\(?:mathbb|mathcal|boldsymbol|bm)(?![a-zA-Z])"), ""),
-    ("\\", re.compile(r"(?<=\d)\s*(?:\\ldots|\\dots|\\cdots)(?![a-zA-Z])"), ""),  # 0.333\ldots
+    ("\\", re.compile(r"(?<=\d)\s*(?:\\ldots|\\dots|\\cdots)(?![a-zA-Z])"), ""),  # 3.14159\ldots
     ("...", re.compile(r"(?<=\d)\.\.\.+"), ""),
+    # Labels: the segment \overline{AB} and the angle m\angle ABC are named like AB and ABC.
+    ("\\overline", re.compile(r"\\overline\s*\{\s*([A-Z](?:\s*[A-Z]){0,3})\s*\}"), r"\1"),
+    ("\\angle", re.compile(r"(?:\bm\s*)?\\(?:m?angle|measuredangle)(?![a-zA-Z])\s*"), ""),
+    ("\\", re.compile(r"\\(?:land|wedge)(?![a-zA-Z])"), ","),  # \{x \mid x > 0 \land x < 1\}
+    # 1, 2, and 3 / 1 or 2: "and"/"or" between two values separates them like a comma (not "5 or more")
+    ("and", re.compile(r"(?<=[\w})\]])\s*,?\s+and\s+(?=[-+\d\\({\[]|[a-zA-Z](?![a-zA-Z]))"), ","),
+    ("or", re.compile(r"(?<=[\w})\]])\s*,?\s+or\s+(?=[-+\d\\({\[]|[a-zA-Z](?![a-zA-Z]))"), ","),
 ]
 
 _SCALES = {"hundred": 2, "thousand": 3, "million": 6, "billion": 9, "trillion": 12}
@@ -119,20 +126,13 @@ _FINAL_REWRITES: list[tuple[str, re.Pattern[str], str]] = [
     (",,", re.compile(r",(?:,)+"), ","),  # 1, 2, \text{and} 3 leaves an empty element
     ("\\varnothing", re.compile(r"\\varnothing(?![a-zA-Z])"), r"\\emptyset"),
 ]
-# Anchored at the start of a digit run: otherwise every start inside 100k digits rescans them all.
-_REPEATING = re.compile(r"(?<![\d.])(\d*)\.(\d*)\s*\\overline\s*\{\s*(\d{1,50})\s*\}")
 _THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d]|,\d)")
-_PREFIX = re.compile(r"^[a-zA-Z](?:_\{?\w+\}?)?(?:\([a-zA-Z]\))?=")  # x=, a_1=, f(x)=
-
-
-def _repeating_decimal(match: re.Match[str]) -> str:
-    """``0.1\\overline{6}`` -> ``\\frac{1}{6}`` (exact value of the repeating decimal)."""
-    whole, fixed, period = match.group(1) or "0", match.group(2), match.group(3)
-    if len(whole) + len(fixed) > 100:  # int() of thousands of digits is slow (and capped by Python)
-        return match.group()
-    scale = 10 ** len(fixed)
-    value = Fraction(int(whole + fixed), scale) + Fraction(int(period), scale * (10 ** len(period) - 1))
-    return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
+_PREFIX = re.compile(r"^[a-zA-Z](?:_\{?\w+\}?)?(?:\^\{?-1\}?)?(?:\([a-zA-Z]\))?=")  # x=, a_1=, f(x)=, f^{-1}(x)=
+# "The answer is 5", "\text{Answer: } 5": a phrase before the answer is not part of it.
+_ANSWER_PHRASE = re.compile(
+    r"^(?:\\(?:text|textbf|mathrm)\s*\{\s*)?(?:the\s+)?(?:final\s+)?answer\s*(?:is\s*:?|:)\s*(?:\}\s*)?",
+    re.IGNORECASE,
+)
 
 
 def _unwrap_text(text: str) -> str:
@@ -164,7 +164,7 @@ def _unwrap_text(text: str) -> str:
 
 
 def _looks_like_unit(content: str) -> bool:
-    words = content.strip()
+    words = content.strip().removeprefix("(").removesuffix(")").strip()  # 5 \text{ (units)}
     return (
         _UNIT.fullmatch(words) is not None
         and (len(words.replace(" ", "")) >= 2 or content.startswith(" "))
@@ -205,14 +205,19 @@ def _drop_trailing_words(text: str) -> str:
     head, tail = core[:cut], core[cut:]
     if not tail.startswith(" ") or not head or not (head[-1].isdigit() or head[-1] in "})"):
         return text
-    words = [word.lower() for word in tail.split()]
-    if not words or head.rstrip().endswith("\\") or any(word in _QUALIFIERS or word in WORDS for word in words):
-        return text
-    # A known unit (cm, ft, min) or a noun of four or more letters (apples) is dropped; a shorter unknown
-    # run of letters is a product of variables (3 ab, 6 xyz).
-    if all(word in _UNIT_WORDS or (len(word) >= 4 and "/" not in word) for word in words):
-        return head
-    return text
+    return head if not head.rstrip().endswith("\\") and _is_unit_phrase(tail) else text
+
+
+def _is_unit_phrase(words: str) -> bool:
+    """Whether the words after a number are a unit the unit rules drop (``apples``, ``square feet``).
+
+    A known unit (cm, ft, min) or a noun of four or more letters (apples) is one; a shorter unknown run of
+    letters is a product of variables (3 ab, 6 xyz), and a qualifier (``or more``) makes a statement.
+    """
+    parts = words.lower().split()
+    if not parts or any(word in _QUALIFIERS or word in WORDS for word in parts):
+        return False
+    return all(word in _UNIT_WORDS or (len(word) >= 4 and "/" not in word) for word in parts)
 
 
 def _top_level_thousands(text: str) -> str:
@@ -271,9 +276,13 @@ def _strip_math_delimiters(text: str) -> str:
 
 
 def _choice_letter(text: str) -> str:
-    """``(c)``, ``\\text{(C)}``, ``\\textbf{C}`` -> ``C``: a multiple-choice letter is uppercase."""
+    """``(c)``, ``\\text{(C)}``, ``\\textbf{C}`` -> ``C``: a multiple-choice letter is uppercase.
+
+    ``\\text{e}`` (lowercase, no parentheses) is Euler's number, the way ``\\mathrm{e}`` writes it."""
     if len(text) > 40 or (match := _CHOICE.fullmatch(text.strip("$ "))) is None:
         return text
+    if match.group(2) == "e":
+        return "e"
     return next(group for group in match.groups() if group).upper()
 
 
@@ -284,10 +293,6 @@ def _closing_brace(text: str, opening: int) -> int:
         if depth == 0:
             return pos
     return -1
-
-
-def _repeating_decimals(text: str) -> str:
-    return _REPEATING.sub(_repeating_decimal, text) if "\\overline" in text else text
 
 
 def _strip_trailing_punctuation(text: str) -> str:
@@ -309,15 +314,17 @@ def _rewrite(rules: list[tuple[str, re.Pattern[str], str]]) -> Callable[[str], s
 
 _PIPELINE: tuple[Callable[[str], str], ...] = (
     str.strip,
+    lambda text: _ANSWER_PHRASE.sub("", text) if "nswer" in text or "NSWER" in text else text,
     _strip_math_delimiters,
     strip_box,
     _choice_letter,
     lambda text: text.translate(_UNICODE),
+    repeating_decimals,  # before the ellipsis is dropped: 0.333\ldots is 1/3, 3.14159\ldots a decimal
     _rewrite(_REWRITES),
-    _repeating_decimals,
     _scale_words,
     _unwrap_text,
     _unwrap_text,  # nested wrappers such as \text{\textbf{cm}}
+    lambda text: spell_out_numbers(text, _is_unit_phrase),  # \text{seven}, twenty-one, one hundred
     lambda text: _SPACED_UNIT.sub("", _BARE_UNIT.sub("", text)),
     _drop_trailing_words,
     lambda text: _SPACED_MIXED_NUMBER.sub(r"\1\\frac{\2}{\3}", text) if "/" in text else text,

@@ -3,8 +3,9 @@
 Grammar (lowest precedence first)::
 
     list    := rel (',' rel)*
-    rel     := union (relop union)*
-    union   := add ('\\cup' add)*
+    rel     := ratio (relop ratio)*
+    ratio   := union (':' union)*        a:b is a / b (3:8 is 6:16); 1:2:3 is an ordered tuple ":"
+    union   := add (('\\cup' | '\\cap' | '\\setminus') add)*
     add     := mul (('+' | '-' | '\\pm' | '\\mp') mul)*
     mul     := unary (('*' | '/' | '\\cdot' | '\\times' | '\\div') unary | <implicit> power)*
     unary   := ('-' | '+' | '\\pm') unary | power
@@ -12,6 +13,8 @@ Grammar (lowest precedence first)::
     postfix := primary ('!' | '_' subscript)*
 
 Juxtaposition is multiplication, except an integer before a fraction of integers (a mixed number).
+``\\{x \\mid cond, ...\\}`` (also ``|``, ``:``, ``x \\in S``) is a set-builder node ``builder``;
+``\\approx`` is the relation ``~`` (the grader reads ``3\\sqrt2 \\approx 4.24`` as either side).
 Bounds make hostile input fail fast instead of exhausting the interpreter: nesting depth is checked
 *before* each recursive descent, and the token count, node count and final tree height are capped.
 """
@@ -23,6 +26,7 @@ from fractions import Fraction
 from mathft.grading.ast import Node
 from mathft.grading.commands import COMMANDS, FUNCTIONS, function
 from mathft.grading.lexer import LexError, Token, tokenize
+from mathft.grading.sets import at_builder, builder
 
 __all__ = ["ParseError", "parse", "MAX_DEPTH", "MAX_NODES", "MAX_TREE_DEPTH"]
 
@@ -34,9 +38,12 @@ MAX_TREE_DEPTH = 100  # every consumer walks trees recursively (~3 frames per le
 _RELATIONS = {
     "=": "=", "<": "<", ">": ">", "\\leq": "<=", "\\le": "<=", "\\geq": ">=", "\\ge": ">=",
     "\\neq": "!=", "\\ne": "!=", "\\lt": "<", "\\gt": ">", "\\leqslant": "<=", "\\geqslant": ">=",
-    # x \approx 11 states the value 11: an approximation reads as "=" (x = 10.96 \approx 11 is a chain).
-    "\\approx": "=",
+    # x \approx 11 states the value 11 like "=", but is kept apart so that a decimal after an exact
+    # value (3\sqrt{2} \approx 4.24) can be read as a gloss on it (mathft.grading.relations.last_side).
+    "\\approx": "~", "\\in": "in",
 }
+_SET_OPS = {"\\cup": "union", "\\cap": "cap", "\\setminus": "diff", "\\smallsetminus": "diff", "\\backslash": "diff"}
+_RATIO = frozenset({":", "\\colon"})
 _MUL_OPS = {"*": "mul", "\\cdot": "mul", "\\times": "mul", "/": "div", "\\div": "div"}
 _CONSTANTS = {"\\pi": "pi", "\\infty": "oo", "\\infin": "oo"}
 _GREEK = frozenset(
@@ -106,21 +113,37 @@ class _Parser:
         return items[0] if len(items) == 1 else self.node("list", tuple(items))
 
     def parse_rel(self) -> Node:
-        operands, relations = [self.parse_union()], []
+        operands, relations = [self.parse_ratio()], []
         while (token := self.peek()) is not None and token.text in _RELATIONS:
             self.take()
             relations.append(_RELATIONS[token.text])
-            operands.append(self.parse_union())
+            operands.append(self.parse_ratio())
         if not relations:
             return operands[0]
         return self.node("rel", tuple(operands), tuple(relations))
 
-    def parse_union(self) -> Node:
-        items = [self.parse_add()]
-        while self.at("\\cup"):
+    def parse_ratio(self) -> Node:
+        items = [self.parse_union()]
+        while (token := self.peek()) is not None and token.text in _RATIO:
             self.take()
-            items.append(self.parse_add())
-        return items[0] if len(items) == 1 else self.node("union", tuple(items))
+            items.append(self.parse_union())
+        if len(items) == 2:  # a ratio of two terms is their quotient: 3:8 is 6:16 and 3/8
+            return self.node("div", tuple(items))
+        return items[0] if len(items) == 1 else self.node("tuple", tuple(items), ":")
+
+    def parse_union(self) -> Node:
+        """Unions, intersections and differences of sets, left to right (``A \\cup B \\setminus C``)."""
+        result, items = self.parse_add(), []
+        while (token := self.peek()) is not None and token.text in _SET_OPS:
+            self.take()
+            op, right = _SET_OPS[token.text], self.parse_add()
+            if op == "union":  # a chain of unions stays one flat node: its intervals compare as a set
+                items = items or [result]
+                items.append(right)
+                result = self.node("union", tuple(items))
+            else:
+                items, result = [], self.node(op, (result, right))
+        return result
 
     def parse_add(self) -> Node:
         terms = [self.parse_mul()]
@@ -286,6 +309,8 @@ class _Parser:
         if opener == "\\{" and self.at("\\}"):
             self.take()
             return self.empty_set()
+        if opener == "\\{" and at_builder(self):
+            return builder(self)
         self.descend()
         inner = self.parse_list()
         closer = self.take().text

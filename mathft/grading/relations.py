@@ -1,7 +1,9 @@
 """Relations in answers: the reshaping of equations and inequalities into the values they state.
 
-* ``x = 5`` states the value 5 (a single variable on one side); a chain ``x = 5+5+1 = 11`` states its
-  last side.
+* ``x = 5`` states the value 5: a *label* on one side (a variable, ``(x, y)``, a ratio of names
+  ``S_1 : S_2``, or a geometric label ``PQ``, ``|PQ|``, ``[ABC]``) names the value on the other. A chain
+  ``x = 5+5+1 = 11`` states its last side, and ``3\\sqrt{2} \\approx 4.24`` states both its exact side
+  and the decimal glossing it (an ``either`` node).
 * An inequality in one variable states an interval: ``x > 3`` is ``(3, oo)``; a side linear in the
   variable is solved first (``-x > -1`` is ``x < 1``, ``5 \\geq x`` is ``x \\le 5``); ``x \\ne 2`` is
   ``(-oo, 2) U (2, oo)``.
@@ -15,13 +17,15 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from mathft.grading.ast import CONSTANTS, Node, free_symbols, num, sym
+from mathft.grading.ast import CONSTANTS, Node, free_symbols, has_decimal, num, sym
 from mathft.grading.exact import Undecided, Value, _poly_mul, evaluate
 
-__all__ = ["FLIPPED", "as_interval", "drop_prefix", "is_variable", "last_side", "oriented", "proportional"]
+__all__ = ["FLIPPED", "as_interval", "drop_prefix", "is_label", "is_variable", "label_name", "last_side", "oriented",
+           "proportional"]
 
 FLIPPED = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "!=": "!="}
 _INEQUALITIES = frozenset({"<", "<=", ">", ">=", "!="})
+_EQUALITIES = frozenset({"=", "~"})  # "~" is \approx
 _MINUS_OO = Node("neg", (sym("oo"),))
 
 
@@ -30,22 +34,57 @@ def is_variable(node: Node) -> bool:
     return node.op == "sym" and node.value not in CONSTANTS
 
 
+def _geometric(node: Node) -> bool:
+    """``PQ``, ``ABC``, ``A_1B_1``: a product of two or more capital letters names a segment or figure."""
+    return node.op == "mul" and len(node.args) >= 2 and all(
+        arg.op == "sym" and arg.value[:1].isupper() and arg.value[:1].isalpha() for arg in node.args
+    )
+
+
+def is_label(node: Node) -> bool:
+    """Whether ``node`` names a value rather than computing one: a variable (``x``, ``a_1``), a geometric
+    label (``PQ``, its length ``|PQ|``, the area ``[ABC]``), or a tuple or ratio of labels (``(x, y)``,
+    ``S_1 : S_2``, ``\\frac{S_1}{S_2}``). ``|x|`` is not one (``|x| = 5`` says ``x = \\pm 5``), nor is ``xy``
+    (a product)."""
+    if is_variable(node) or _geometric(node):
+        return True
+    if node.op == "func" and node.value == "abs":
+        return _geometric(node.args[0])
+    if node.op == "tuple" and node.value == "[]" and len(node.args) == 1:
+        return _geometric(node.args[0])
+    if node.op == "div":  # S_1 : S_2 (a ratio is a quotient) or \frac{S_1}{S_2}
+        return all(map(is_label, node.args))
+    return node.op == "tuple" and bool(node.args) and all(map(is_label, node.args))
+
+
+def label_name(node: Node) -> str:
+    """A label's name, to order a list of labelled values (``XY = 4, YZ = 5``) by name."""
+    if node.op == "sym":
+        return str(node.value)
+    return "".join(label_name(arg) for arg in node.args)
+
+
 def drop_prefix(node: Node) -> Node:
-    """``x = 5`` -> ``5`` (a single variable on one side of a single ``=``; ``5 = x`` too), and
-    ``(x, y) = (2, -1)`` -> ``(2, -1)`` (a tuple of variables names the coordinates)."""
-    if node.op == "rel" and node.value == ("=",):
+    """``x = 5`` -> ``5`` (a label on one side of a single ``=`` or ``\\approx``; ``5 = x`` too):
+    ``(x, y) = (2, -1)`` -> ``(2, -1)``, ``|PQ| = 3`` -> ``3``, ``S_1 : S_2 = 3:8`` -> ``3:8``."""
+    if node.op == "rel" and len(node.value) == 1 and node.value[0] in _EQUALITIES:
         for named, value in (node.args, node.args[::-1]):
-            if is_variable(named) or (named.op == "tuple" and named.args and all(map(is_variable, named.args))):
+            if is_label(named):
                 return value
     return node
 
 
 def last_side(node: Node) -> Node:
     """``x = 5+5+1 = 7 = 11`` -> ``11``: a chain of three or more equal sides states its last side, and
-    so does one of two sides without variables (``3\\sqrt{2} \\approx 4.24``, ``5+5+1 = 11``)."""
-    if node.op == "rel" and set(node.value) == {"="}:
+    so does one of two sides without variables (``5+5+1 = 11``). A decimal after ``\\approx`` glosses the
+    exact side before it: ``3\\sqrt{2} \\approx 4.24`` -> ``either(3\\sqrt{2}, 4.24)``, equal to what
+    either side equals."""
+    if node.op == "rel" and set(node.value) <= _EQUALITIES:
         if len(node.args) >= 3 or not any(free_symbols(arg) for arg in node.args):
-            return node.args[-1]
+            last, before = node.args[-1], node.args[-2]
+            if node.value[-1] == "~" and has_decimal(last) and not has_decimal(before) and not free_symbols(before):
+                return Node("either", (before, last))
+            return last
     return node
 
 

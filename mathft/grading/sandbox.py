@@ -1,11 +1,19 @@
 """Client side of the symbolic worker: a small pool of persistent subprocesses with hard deadlines.
 
-Each worker is ``python -m mathft.grading._worker`` started with :class:`subprocess.Popen` (not
-``multiprocessing``, whose processes cannot have children inside daemonic DataLoader workers). The
-parent writes one request line and waits on the pipe with ``poll`` until the deadline; a late worker is
-killed with SIGKILL and replaced lazily on the next request. No signals are used, so the deadline holds
-in any thread, DataLoader worker or DDP rank. After ``fork`` the child never touches the parent's
-workers: the pool notices the new process id and starts its own.
+Each worker is ``python -I .../_worker.py`` started with :class:`subprocess.Popen` (not
+``multiprocessing``, whose processes cannot have children inside daemonic DataLoader workers). Isolated
+mode (``-I``) keeps the current directory, the script's directory, the user site and ``PYTHON*``
+variables off the worker's ``sys.path``: a ``sympy.py`` next to the user's script is never imported
+there. Absolute ``PYTHONPATH`` entries other than the current directory are passed on explicitly, so
+a sympy installed that way is still found. The worker exits when its parent dies (see
+:mod:`mathft.grading._worker`).
+
+The parent writes one request line and waits on the pipe with ``poll`` until the deadline; a late worker is
+killed with SIGKILL and replaced lazily on the next request. The deadline also covers the time spent
+waiting for a free worker (:class:`QueueTimeout`), so a call made while every worker is busy still
+returns within its limit; only starting a worker (importing sympy) is not counted. No signals are used,
+so the deadline holds in any thread, DataLoader worker or DDP rank. After ``fork`` the child never
+touches the parent's workers: the pool notices the new process id and starts its own.
 """
 
 from __future__ import annotations
@@ -22,30 +30,45 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WorkerPool", "WorkerError"]
+__all__ = ["QueueTimeout", "WorkerPool", "WorkerError", "worker_command"]
 
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # so that -m finds mathft without installing
+# Run by file path, not with -m: the worker imports nothing from mathft, so no package path is needed.
+_WORKER_FILE = str(Path(__file__).resolve().with_name("_worker.py"))
 
 
 class WorkerError(RuntimeError):
     """The worker could not be started or died."""
 
 
+class QueueTimeout(TimeoutError):
+    """Every worker stayed busy until the request's deadline (the request never reached a worker)."""
+
+
+def _trusted_paths() -> list[str]:
+    """Absolute ``PYTHONPATH`` entries other than the current directory (``-I`` ignores the variable)."""
+    cwd = os.path.realpath(os.getcwd())
+    entries = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    return [p for p in entries if os.path.isabs(p) and os.path.realpath(p) != cwd]
+
+
+def worker_command(memory_limit_mb: int) -> list[str]:
+    """The worker's command line: isolated interpreter, memory limit, this process's id, extra paths."""
+    return [sys.executable, "-I", _WORKER_FILE, str(memory_limit_mb), str(os.getpid()), *_trusted_paths()]
+
+
 class _Worker:
     """One worker process and its pipes; used by one thread at a time (the pool guarantees it)."""
 
     def __init__(self, memory_limit_mb: int, startup_timeout_s: float) -> None:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
         self.owner_pid = os.getpid()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mathft.grading._worker", str(memory_limit_mb)],
+            worker_command(memory_limit_mb),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             bufsize=0,
             close_fds=True,
-            env=env,
+            cwd="/" if os.name == "posix" else None,  # nothing to find in the caller's directory either
         )
         self._buffer = b""
         if self._read_line(time.monotonic() + startup_timeout_s) != b"ready":
@@ -120,29 +143,52 @@ class WorkerPool:
         self._started = 0
 
     def request(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any] | None:
-        """Send ``message`` to a worker; its reply, or None on timeout, crash or failed start."""
+        """Send ``message`` to a worker; its reply, or None on timeout, crash or failed start.
+
+        Args:
+            message: The request (plain JSON data).
+            timeout_s: Limit from now, waiting for a free worker included; starting a new worker is not
+                counted (the limit is extended by the time the start took).
+
+        Raises:
+            QueueTimeout: When no worker became free before the limit (nothing was sent).
+        """
         if os.getpid() != self._pid:
             self._reset()  # forked: the parent's workers (and lock state) are not ours to use
-        worker = self._acquire()
-        reply = None
+        deadline = time.monotonic() + timeout_s
+        worker = self._acquire(deadline)
+        reply, late = None, False
         try:
             if worker is None:
+                started = time.monotonic()
                 worker = _Worker(self.memory_limit_mb, self.startup_timeout_s)
-            reply = worker.request(json.dumps(message).encode(), timeout_s)
+                deadline += time.monotonic() - started
+            remaining = deadline - time.monotonic()
+            late = remaining <= 0  # woken at the deadline: the healthy worker goes back unused
+            reply = None if late else worker.request(json.dumps(message).encode(), remaining)
         except (WorkerError, OSError, ValueError):  # could not start, or an unreadable reply
             if worker is not None:
                 worker.kill()
             worker, reply = None, None
         finally:
             self._release(worker)
+        if late:
+            raise QueueTimeout("no symbolic worker was free before the deadline")
         return reply
 
-    def _acquire(self) -> _Worker | None:
-        """An idle worker, or None after reserving a slot for a new one (the caller starts it)."""
+    def _acquire(self, deadline: float) -> _Worker | None:
+        """An idle worker, or None after reserving a slot for a new one (the caller starts it).
+
+        Raises:
+            QueueTimeout: When every slot is still busy at ``deadline``.
+        """
         with self._cond:
             while True:
                 while not self._idle and self._started >= self.size:
-                    self._cond.wait()
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise QueueTimeout("every symbolic worker stayed busy until the deadline")
+                    self._cond.wait(remaining)
                 if not self._idle:
                     self._started += 1
                     return None

@@ -4,6 +4,7 @@ from mathft.modules.backbone import BackboneConfig, LoraSettings
 from mathft.modules.base import BackboneModule
 from mathft.modules.evaluator import EvaluatorModule
 from mathft.modules.generator import GenerationSettings, GeneratorModule
+from mathft.modules.sequential import Phase, SequentialMultiTaskModule
 
 __all__ = [
     "BackboneConfig",
@@ -12,4 +13,6 @@ __all__ = [
     "GenerationSettings",
     "GeneratorModule",
     "EvaluatorModule",
+    "Phase",
+    "SequentialMultiTaskModule",
 ]

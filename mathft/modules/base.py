@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from lightning.pytorch.trainer.states import TrainerFn
 from torch import nn
+from torchmetrics import MaxMetric
 
 from mathft.modules.backbone import BackboneConfig, build_backbone, export_hf, load_tokenizer
 
@@ -79,7 +82,14 @@ class BackboneModule(pl.LightningModule):
         raise NotImplementedError
 
     def configure_optimizers(self) -> Any:
-        params = [p for p in self.parameters() if p.requires_grad]
+        return self.build_optimizers(self.parameters())
+
+    def build_optimizers(self, parameters: Iterable[nn.Parameter]) -> Any:
+        """This module's optimizer (and scheduler) over ``parameters``, as ``configure_optimizers`` returns them.
+
+        A multi-task module calls it with the shared backbone's parameters at each phase boundary.
+        """
+        params = [p for p in parameters if p.requires_grad]
         optimizer = self.optimizer_factory(params)
         if self.scheduler_factory is None:
             return optimizer
@@ -100,3 +110,34 @@ class BackboneModule(pl.LightningModule):
 
     def _batch_size(self, batch: dict[str, Any]) -> int:
         return int(batch["input_ids"].size(0))
+
+    # ---- epoch-level logging --------------------------------------------------------------------------
+    @property
+    def fitting(self) -> bool:
+        """Whether this is ``fit`` (not ``validate``/``test``): best-so-far metrics only track training."""
+        return self._trainer is not None and self.trainer.state.fn == TrainerFn.FITTING
+
+    def log_synced(self, name: str, value: Any) -> None:
+        """Log an epoch value that is already the same on every rank (computed from synced metric states).
+
+        A MAX all-reduce of equal values returns them unchanged, bit for bit (a mean over 3 ranks might not),
+        and marks the value as synced: Lightning would otherwise warn once per name on every FSDP run.
+        """
+        self.log(name, torch.as_tensor(value, dtype=torch.float32, device=self.device), sync_dist=True, reduce_fx="max")
+
+    def best_metrics(self) -> dict[str, MaxMetric]:
+        """Best-so-far metrics by logged name (``val/pass@1_best``...), carried across a resume."""
+        return {}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # The metrics' own states are not in the state dict (torchmetrics keeps them out): store the values,
+        # read locally (every rank holds the same), so that a resumed run continues the best-so-far.
+        checkpoint["best_metrics"] = {name: metric.max_value.detach().cpu()
+                                      for name, metric in self.best_metrics().items() if metric.update_count}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        metrics = self.best_metrics()
+        for name, value in checkpoint.get("best_metrics", {}).items():
+            if name in metrics:
+                metrics[name].reset()
+                metrics[name].update(value.to(metrics[name].device))

@@ -7,13 +7,14 @@ from typing import Any
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from lightning.pytorch.utilities import rank_zero_warn
-from torch import Tensor, nn
+from torch import Tensor
 from torchmetrics import MaxMetric, MeanMetric, Metric, SumMetric
 from torchmetrics.classification import BinaryAUROC
 
 from mathft.modules.backbone import BackboneConfig
 from mathft.modules.base import BackboneModule
-from mathft.modules.losses import PairwiseMarginLoss, VerdictLossInputs, mle_loss
+from mathft.metrics.base import SelectionMetric
+from mathft.modules.losses import PairwiseMarginLoss, VerdictLoss, VerdictLossInputs, mle_loss
 from mathft.modules.verdict import VerdictLogProbs, VerdictTokens, score_verdicts, verdict_tokens
 from mathft.modules.ranks import share_of_problems
 from mathft.records import CandidateRecord
@@ -31,7 +32,9 @@ class EvaluatorModule(BackboneModule):
     """Fine-tunes the LLM as its own solution evaluator and validates it by re-ranking candidates.
 
     Logs ``train/loss``, ``val/loss``, ``val/pairwise_acc``, ``val/auroc`` and the re-rank metric's keys
-    (``val/rr_all``, ``val/rr_majK``, ``val/w_rr_majK``, ...), plus ``val/rr_majK_best``. ``val/auroc`` is
+    (``val/rr_all``, ``val/rr_majK``, ``val/w_rr_majK``, ...), plus ``val/rr_majK_best`` during fit. The
+    names keep the paper's "RR.MajK" with a letter: K is this module's ``top_k`` (a hyper-parameter of the
+    run, in ``hparams.yaml``), so checkpoint monitors name the metric alike for every K. ``val/auroc`` is
     NaN when validation holds only one class (it is undefined there, not 0); the pipeline records it as
     ``None`` and checkpoint selection never picks on it.
 
@@ -44,7 +47,7 @@ class EvaluatorModule(BackboneModule):
         top_k: K of the top-K-cluster re-ranking metrics (used by the default re-rank metric).
         correct_word: Verdict word for correct candidates.
         incorrect_word: Verdict word for incorrect candidates.
-        rerank_metric: torchmetrics metric with ``update(Sequence[ProblemGroup])``; defaults to
+        rerank_metric: Selection metric over scored candidates (``update(Sequence[ProblemGroup])``); defaults to
             ``mathft.metrics.RerankMetrics(top_k=top_k)``.
     """
 
@@ -53,11 +56,11 @@ class EvaluatorModule(BackboneModule):
         backbone: BackboneConfig,
         optimizer: OptimizerCallable = torch.optim.AdamW,
         scheduler: LRSchedulerCallable | None = None,
-        loss: nn.Module | None = None,
+        loss: VerdictLoss | None = None,
         top_k: int = 3,
         correct_word: str = "correct",
         incorrect_word: str = "incorrect",
-        rerank_metric: Metric | None = None,
+        rerank_metric: SelectionMetric | None = None,
     ) -> None:
         super().__init__(backbone, optimizer, scheduler)
         self.save_hyperparameters(ignore=["loss", "rerank_metric", "optimizer", "scheduler"])
@@ -68,6 +71,9 @@ class EvaluatorModule(BackboneModule):
         self.val_positives, self.val_negatives = SumMetric(), SumMetric()
         self.val_pairwise_acc = MeanMetric()
         self.val_rr_best = MaxMetric()
+        # Read from here, not from `hparams`: inside a multi-task module LightningCLI hands the enclosing
+        # module's config to every nested `save_hyperparameters`.
+        self.verdict_words = (correct_word, incorrect_word)
         self._tokens: VerdictTokens | None = None
         self._val_records: list[CandidateRecord] = []
         self._plottable = False
@@ -81,8 +87,7 @@ class EvaluatorModule(BackboneModule):
     def tokens(self) -> VerdictTokens:
         """The verdict token ids (looked up once)."""
         if self._tokens is None:
-            hp = self.hparams
-            self._tokens = verdict_tokens(self.tokenizer, hp.correct_word, hp.incorrect_word)
+            self._tokens = verdict_tokens(self.tokenizer, *self.verdict_words)
         return self._tokens
 
     @property
@@ -171,12 +176,12 @@ class EvaluatorModule(BackboneModule):
         return torch.tensor(float("nan"), device=self.device)
 
     def on_validation_epoch_end(self) -> None:
-        self.log("val/auroc", self._auroc())
+        self.log_synced("val/auroc", self._auroc())
         for metric in (self.val_auroc, self.val_positives, self.val_negatives):
             metric.reset()
         pairwise = self.val_pairwise_acc.compute()
         if torch.isfinite(pairwise):  # NaN when no validation batch had a pair
-            self.log("val/pairwise_acc", pairwise)
+            self.log_synced("val/pairwise_acc", pairwise)
         self.val_pairwise_acc.reset()
         if self.trainer.sanity_checking:
             return
@@ -187,7 +192,11 @@ class EvaluatorModule(BackboneModule):
         self.rerank_metric.update(groups)  # this rank's share; compute() sums the states over ranks
         self._plottable = True
         for key, value in self.rerank_metric.compute().items():  # rr_all, rr_majK, w_rr_majK, maj1, ...
-            self.log(f"val/{key}", torch.as_tensor(value, dtype=torch.float32), sync_dist=False)
-            if key == "rr_majK":
+            self.log_synced(f"val/{key}", value)
+            if key == "rr_majK" and self.fitting:
                 self.val_rr_best.update(torch.as_tensor(value, dtype=torch.float32))
-                self.log("val/rr_majK_best", self.val_rr_best.compute(), sync_dist=False)
+                self.log_synced("val/rr_majK_best", self.val_rr_best.compute())
+
+    def best_metrics(self) -> dict[str, MaxMetric]:
+        """``val/rr_majK_best``, carried across a resume."""
+        return {"val/rr_majK_best": self.val_rr_best}

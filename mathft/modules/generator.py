@@ -7,12 +7,13 @@ from typing import Any
 
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
-from torch import Tensor, nn
+from torch import Tensor
 from torchmetrics import MaxMetric, Metric
 
 from mathft.modules.backbone import BackboneConfig, is_sharded
 from mathft.modules.base import BackboneModule
-from mathft.modules.losses import MLELoss, TokenLossInputs
+from mathft.metrics.base import SelectionMetric
+from mathft.modules.losses import MLELoss, TokenLoss, TokenLossInputs
 from mathft.modules.ranks import share_of_problems
 from mathft.records import CandidateRecord, ProblemGroup
 
@@ -58,8 +59,9 @@ def _extract(text: str) -> str | None:
 class GeneratorModule(BackboneModule):
     """Step-by-step solution fine-tuning (SSFT) of a causal LM.
 
-    Logs ``train/loss``, ``val/loss``, ``val/pass@1`` (greedy), ``val/pass@1_best`` and, on sampling epochs,
-    ``val/maj1@N`` and ``val/pass@N``.
+    Logs ``train/loss``, ``val/loss``, ``val/pass@1`` (greedy), ``val/pass@1_best`` (during fit only) and, on
+    sampling epochs, ``val/maj1@N``, ``val/pass@N`` and ``val/majK@N`` (K < N) with N and K as numbers.
+    ``trainer.test`` logs the same under ``test/`` (sampling whenever ``num_samples`` > 0).
 
     Args:
         backbone: The causal LM to fine-tune.
@@ -67,8 +69,8 @@ class GeneratorModule(BackboneModule):
         scheduler: Optional LR scheduler factory (stepped per optimizer step).
         loss: Token-level loss component taking :class:`TokenLossInputs`; defaults to :class:`MLELoss`.
         generation: Decoding settings of validation.
-        val_metric: torchmetrics metric with ``update(Sequence[ProblemGroup])``; defaults to
-            ``mathft.metrics.SamplingMetrics()``.
+        val_metric: Selection metric over the validation samples (``update(Sequence[ProblemGroup])``,
+            ``curve_by_k``); defaults to ``mathft.metrics.SamplingMetrics()``.
     """
 
     def __init__(
@@ -76,9 +78,9 @@ class GeneratorModule(BackboneModule):
         backbone: BackboneConfig,
         optimizer: OptimizerCallable = torch.optim.AdamW,
         scheduler: LRSchedulerCallable | None = None,
-        loss: nn.Module | None = None,
+        loss: TokenLoss | None = None,
         generation: GenerationSettings | None = None,
-        val_metric: Metric | None = None,
+        val_metric: SelectionMetric | None = None,
     ) -> None:
         super().__init__(backbone, optimizer, scheduler)
         self.save_hyperparameters(ignore=["loss", "val_metric", "optimizer", "scheduler"])
@@ -87,7 +89,7 @@ class GeneratorModule(BackboneModule):
         self.val_metric = val_metric if val_metric is not None else _default_sampling_metric()
         self.val_pass1_best = MaxMetric()
         self.val_generations: list[dict[str, Any]] = []
-        self._val_records: list[CandidateRecord] = []
+        self._decoded: list[CandidateRecord] = []
         self._plottable = False
 
     @property
@@ -110,21 +112,36 @@ class GeneratorModule(BackboneModule):
         self.log(f"{stage}/loss", loss, prog_bar=True, batch_size=self._batch_size(batch), sync_dist=stage != "train")
         return loss
 
-    # ---- validation -----------------------------------------------------------------------------------
+    # ---- validation and test: loss, then greedy (and sampled) decoding graded against the gold ---------
     def on_validation_epoch_start(self) -> None:
-        self._val_records = []
+        self._start_decoding()
+
+    def on_test_epoch_start(self) -> None:
+        self._start_decoding()
+
+    def _start_decoding(self) -> None:
+        self._decoded = []
         self._plottable = False
         self.val_generations = []
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
-        loss = self._shared_step(batch, "val")
+        return self._eval_step(batch, "val")
+
+    def test_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
+        return self._eval_step(batch, "test")
+
+    def _eval_step(self, batch: dict[str, Any], stage: str) -> Tensor:
+        loss = self._shared_step(batch, stage)
         if "prompt_input_ids" in batch and not self.trainer.sanity_checking:
             self._decode(batch)
         return loss
 
     def _sampling_epoch(self) -> bool:
         g = self.generation
-        return g.num_samples > 0 and (self.current_epoch + 1) % max(g.sample_every_n_epochs, 1) == 0
+        if g.num_samples <= 0:
+            return False
+        testing = self._trainer is not None and self.trainer.testing
+        return testing or (self.current_epoch + 1) % max(g.sample_every_n_epochs, 1) == 0
 
     @torch.no_grad()
     def _decode(self, batch: dict[str, Any]) -> None:
@@ -165,30 +182,50 @@ class GeneratorModule(BackboneModule):
                 greedy=greedy,
                 problem=batch["problem"][row] if "problem" in batch else None,
             )
-            self._val_records.append(record)
+            self._decoded.append(record)
             if greedy and len(self.val_generations) < self.generation.num_logged:
                 self.val_generations.append({"problem": record.problem, "gold": record.gold, "text": text,
                                              "answer": record.answer})
 
     def on_validation_epoch_end(self) -> None:
+        values = self._log_decoded("val")
+        if "pass@1" in values and self.fitting:
+            self.val_pass1_best.update(torch.as_tensor(values["pass@1"], dtype=torch.float32))
+            self.log_synced("val/pass@1_best", self.val_pass1_best.compute())
+
+    def on_test_epoch_end(self) -> None:
+        self._log_decoded("test")
+
+    def _log_decoded(self, stage: str) -> dict[str, Tensor]:
+        """Grade this epoch's decodes and log ``<stage>/pass@1`` (and the sampled metrics); returns the values."""
         if self.trainer.sanity_checking:
-            return
-        groups, total = share_of_problems(self._val_records, self.trainer,
+            return {}
+        groups, total = share_of_problems(self._decoded, self.trainer,
                                           key=lambda r: (r.problem_id, r.greedy, r.sample_idx))
         if total == 0:  # the same on every rank: no rank enters the metric's sync alone
-            return
+            return {}
         self.val_metric.reset()
         self.val_metric.update(groups)
         values = self.val_metric.compute()  # sums states over ranks: every problem counted once
         self._plottable = self._sampling_epoch()
-        n = self.generation.num_samples
+        for key, name in self._logged_names().items():
+            if key in values:
+                self.log_synced(f"{stage}/{name}", values[key])
+        return values
+
+    def _logged_names(self) -> dict[str, str]:
+        """Metric keys to log names, with N (and K) as numbers: ``pass@8``, ``maj1@8``, ``maj4@8``.
+
+        MajK@N needs K < N: N samples make at most N clusters, so with K >= N all are kept and it is Pass@N.
+        """
         names = {"pass@1": "pass@1"}
         if self._sampling_epoch():
-            k = getattr(self.val_metric, "k", "K")
-            names.update({"pass@N": f"pass@{n}", "maj1@N": f"maj1@{n}", "majK@N": f"maj{k}@{n}"})
-        for key, name in names.items():
-            if key in values:
-                self.log(f"val/{name}", torch.as_tensor(values[key], dtype=torch.float32), sync_dist=False)
-        if "pass@1" in values:
-            self.val_pass1_best.update(torch.as_tensor(values["pass@1"], dtype=torch.float32))
-            self.log("val/pass@1_best", self.val_pass1_best.compute(), sync_dist=False)
+            n, k = self.generation.num_samples, getattr(self.val_metric, "k", None)
+            names.update({"pass@N": f"pass@{n}", "maj1@N": f"maj1@{n}"})
+            if isinstance(k, int) and k < n:
+                names["majK@N"] = f"maj{k}@{n}"
+        return names
+
+    def best_metrics(self) -> dict[str, MaxMetric]:
+        """``val/pass@1_best``, carried across a resume."""
+        return {"val/pass@1_best": self.val_pass1_best}

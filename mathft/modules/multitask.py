@@ -3,17 +3,28 @@
 Each stage is an ordinary ``mathft fit`` config (its own data, loss, optimizer settings and step budget);
 the runner starts each stage from the previous stage's best checkpoint exported as a HF directory, and
 writes ``manifest.json`` recording, per stage, the configs and overrides it ran, the backbone it started
-from, the checkpoint its export came from, and its final metrics.
+from, the checkpoint its export came from, and its final metrics. Run it with ``mathft multitask``.
+
+Everything of a stage lives in its folder ``<out>/<i>_<name>`` (config, checkpoints, logs, export),
+whatever folders the stage's configs name. Rerunning the same plan skips the stages the manifest records
+as finished with the same arguments and resumes an interrupted stage from its ``last.ckpt``.
+
+:class:`~mathft.modules.sequential.SequentialMultiTaskModule` runs the same phases inside one ``mathft fit``
+on one live backbone, without the export and reload per stage (see ``docs/training.md``).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from mathft.pipeline import dist  # torchrun helpers (no-ops in one process), shared with the pipeline
 
 __all__ = ["Stage", "StageResult", "load_plan", "run_stages"]
 
@@ -47,6 +58,7 @@ class StageResult:
     export_dir: str
     metrics: dict[str, float]
     seconds: float
+    args: list[str] = field(default_factory=list)
 
 
 def load_plan(path: str | Path) -> list[Stage]:
@@ -79,24 +91,57 @@ def _stage_args(stage: Stage, run_dir: Path, backbone: str | None, extra: Sequen
     return args
 
 
-def _run_stage(stage: Stage, run_dir: Path, backbone: str | None, extra: Sequence[str]) -> StageResult:
+def _prepare(run_dir: Path, args: list[str], may_resume: bool) -> bool:
+    """Make the stage folder; ``True`` when it holds an interrupted attempt with these arguments to resume."""
+    started = run_dir / "started.json"
+    previous = json.loads(started.read_text()) if started.is_file() and may_resume else None
+    if previous != args and run_dir.exists():
+        shutil.rmtree(run_dir)  # another attempt's files (other configs or another input backbone)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    started.write_text(json.dumps(args))
+    return previous == args and (run_dir / "checkpoints" / "last.ckpt").exists()
+
+
+def _run_stage(stage: Stage, run_dir: Path, backbone: str | None, extra: Sequence[str],
+               may_resume: bool) -> StageResult:
     from mathft.callbacks.export import ExportBestToHF
     from mathft.cli.lightning import build_cli
 
     start = time.perf_counter()
     args = _stage_args(stage, run_dir, backbone, extra)
+    # Under torchrun every rank runs the plan: rank 0 alone empties and marks the folder, the rest follow.
+    resume = dist.broadcast(_prepare(run_dir, args, may_resume) if dist.is_main() else None)
+    dist.barrier()
     cli = build_cli(args, run=False)
-    run_dir.mkdir(parents=True, exist_ok=True)
     config_file = run_dir / "config.yaml"
-    cli.parser.save(cli.config, config_file, overwrite=True, skip_none=False)
+    if dist.is_main():
+        cli.parser.save(cli.config, config_file, overwrite=True, skip_none=False)
     export = next((c for c in cli.trainer.callbacks if isinstance(c, ExportBestToHF)), None)
     if export is None:  # every stage must hand on an export; add the callback when the config has none
         export = ExportBestToHF()
         cli.trainer.callbacks.append(export)
-    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    if resume:
+        print(f"multitask: resuming stage {stage.name!r} from {run_dir / 'checkpoints' / 'last.ckpt'}", file=sys.stderr)
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule, ckpt_path="last" if resume else None)
     metrics = {k: float(v) for k, v in cli.trainer.callback_metrics.items() if getattr(v, "numel", lambda: 1)() == 1}
     return StageResult(stage.name, stage.configs, stage.overrides, backbone, str(run_dir), str(config_file),
-                       export.source or "live", str(export.exported_to), metrics, time.perf_counter() - start)
+                       export.source or "live", str(export.exported_to), metrics, time.perf_counter() - start, args)
+
+
+def _read_manifest(path: Path) -> list[StageResult]:
+    """The stages an earlier run of the plan recorded (none when the manifest is missing or unreadable)."""
+    try:
+        return [StageResult(**entry) for entry in json.loads(path.read_text())["stages"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def _finished_earlier(earlier: list[StageResult], index: int, args: list[str]) -> StageResult | None:
+    """The earlier record of stage ``index`` when it ran with the same arguments and its export exists."""
+    if index >= len(earlier):
+        return None
+    result = earlier[index]
+    return result if result.args == args and Path(result.export_dir).is_dir() else None
 
 
 def run_stages(stages: Sequence[Stage], out_dir: str | Path, *, initial_backbone: str | None = None,
@@ -111,16 +156,27 @@ def run_stages(stages: Sequence[Stage], out_dir: str | Path, *, initial_backbone
 
     Returns:
         One :class:`StageResult` per stage (also written, as JSON, to the manifest after every stage, so an
-        interrupted plan still records what finished).
+        interrupted plan still records what finished, and a rerun skips it).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    manifest = out / "manifest.json"
+    earlier = dist.broadcast(_read_manifest(manifest) if dist.is_main() else None)
     results: list[StageResult] = []
-    backbone = initial_backbone
+    backbone, ran = initial_backbone, False
     for i, stage in enumerate(stages):
-        result = _run_stage(stage, out / f"{i:02d}_{stage.name}", backbone, extra_args)
+        run_dir = out / f"{i:02d}_{stage.name}"
+        result = None if ran else _finished_earlier(earlier, i, _stage_args(stage, run_dir, backbone, extra_args))
+        if result is None:
+            # The first stage to run may resume an interrupted attempt; its export then changes under the
+            # same path, so every later stage runs again from scratch.
+            result = _run_stage(stage, run_dir, backbone, extra_args, may_resume=not ran)
+            ran = True
+        else:
+            print(f"multitask: stage {stage.name!r} finished earlier, skipped", file=sys.stderr)
         results.append(result)
-        _write_manifest(out / "manifest.json", results)
+        if dist.is_main():
+            _write_manifest(manifest, results)
         backbone = result.export_dir
     return results
 

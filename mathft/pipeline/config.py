@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mathft.data.problem import STYLES
+from mathft.pipeline.config_ranges import range_errors
 
 __all__ = [
     "ConfigError",
@@ -29,12 +30,15 @@ __all__ = [
     "EvaluatorConfig",
     "RerankConfig",
     "MultitaskConfig",
+    "GradingConfig",
+    "FewShotConfig",
     "PipelineConfig",
     "load_config",
     "config_hash",
 ]
 
 LOSSES = ("margin", "xent")
+TRUNCATIONS = ("drop", "truncate")
 
 
 class ConfigError(ValueError):
@@ -144,6 +148,9 @@ class TrainConfig:
         val_max_new_tokens: Longest greedy validation solution (generator).
         accumulate_grad_batches: Gradient accumulation.
         gradient_clip_val: Clip the gradient norm (``None``: no clipping).
+        truncation: What happens to a training sequence longer than ``max_length``: ``drop`` it or
+            ``truncate`` its solution (generator and multi-task stages; an evaluator always drops). Each
+            stage prints and records how many it dropped or truncated.
     """
 
     max_steps: int = 100
@@ -159,6 +166,7 @@ class TrainConfig:
     val_max_new_tokens: int = 128
     accumulate_grad_batches: int = 1
     gradient_clip_val: float | None = 1.0
+    truncation: str = "drop"
 
 
 @dataclass
@@ -254,6 +262,31 @@ class MultitaskConfig:
 
 
 @dataclass
+class GradingConfig:
+    """How answers are graded (docs/grading.md); every accuracy in the report names this policy.
+
+    Attributes:
+        approximate: Accept a decimal of >= 3 significant digits that rounds an exact gold (Qwen2.5-Math's
+            tolerance convention). Off by default, as in the PRM800K grader and Math-Verify, so that
+            Pass@1 is comparable with published MATH numbers.
+    """
+
+    approximate: bool = False
+
+
+@dataclass
+class FewShotConfig:
+    """The few-shot baseline (paper Tables 2 and 5, "Few-shot" rows): the *base* model, not fine-tuned,
+    sampled on the test split with a 4-shot prompt (:mod:`mathft.data.fewshot`), one row per generator style.
+
+    Attributes:
+        enabled: Run a ``sample_test_fewshot_<style>`` stage per style in ``generator.styles``.
+    """
+
+    enabled: bool = False
+
+
+@dataclass
 class PipelineConfig:
     """The whole recipe.
 
@@ -268,6 +301,8 @@ class PipelineConfig:
         evaluator: Evaluators.
         rerank: Selection settings.
         multitask: The multi-task stage.
+        grading: The grading policy.
+        fewshot: The few-shot baseline of the base model.
     """
 
     out: str = "runs/pipeline"
@@ -280,6 +315,8 @@ class PipelineConfig:
     evaluator: EvaluatorConfig = field(default_factory=EvaluatorConfig)
     rerank: RerankConfig = field(default_factory=RerankConfig)
     multitask: MultitaskConfig = field(default_factory=MultitaskConfig)
+    grading: GradingConfig = field(default_factory=GradingConfig)
+    fewshot: FewShotConfig = field(default_factory=FewShotConfig)
 
     @property
     def primary_style(self) -> str:
@@ -318,18 +355,21 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
     Raises:
         ConfigError: Naming the file (or ``overrides``) and the unknown or ill-typed key.
     """
-    from omegaconf import OmegaConf
+    from omegaconf import DictConfig, OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
     merged = OmegaConf.structured(PipelineConfig)
     if path is not None:
         path = Path(path)
         if not path.is_file():
-            raise ConfigError(f"{path}: no such config file")
+            raise ConfigError(f"{path}: no such config file" if not path.exists() else f"{path}: not a regular file")
         try:
             layer = OmegaConf.load(path)
         except Exception as err:  # yaml errors carry line and column
             raise ConfigError(f"{path}: not valid YAML: {err}") from None
+        if not isinstance(layer, DictConfig):  # a top-level list cannot merge into the config's mapping
+            raise ConfigError(f"{path}: the top level must be a mapping of keys (out:, data:, ...), "
+                              f"got a {type(layer).__name__.removesuffix('Config').lower()}")
         merged = _merge(str(path), merged, layer)
     for item in overrides:
         if "=" not in item:
@@ -340,7 +380,7 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
             raise ConfigError(f"override {item!r}: {_describe(err)}") from None
         merged = _merge(f"override {item!r}", merged, layer)
     config = OmegaConf.to_object(merged)
-    validate(config, str(path or "<defaults>"))
+    validate(config, str(path or "<defaults>") + (" with its overrides" if overrides else ""))
     return config
 
 
@@ -374,8 +414,16 @@ def validate(config: PipelineConfig, source: str) -> None:
             raise bad("data.families", str(err)) from None
     if config.trainer.strategy not in ("auto", "ddp", "fsdp2"):
         raise bad("trainer.strategy", f"must be auto, ddp or fsdp2, got {config.trainer.strategy!r}")
-    if config.sampling.num_samples < 1:
-        raise bad("sampling.num_samples", f"must be >= 1, got {config.sampling.num_samples}")
+    for key, train in (("generator.train", config.generator.train), ("multitask.train", config.multitask.train)):
+        if train.truncation not in TRUNCATIONS:
+            raise bad(f"{key}.truncation", f"must be one of {list(TRUNCATIONS)}, got {train.truncation!r}")
+    if config.evaluator.train.truncation != "drop":  # a verdict on a cut-off solution would be a wrong label
+        raise bad("evaluator.train.truncation", "must be 'drop': the evaluator drops candidates longer than "
+                  "evaluator.train.max_length (raise that key instead)")
+    first = next(range_errors(config), None)  # every numeric key, before any stage starts
+    if first is not None:
+        key, allowed, value = first
+        raise bad(key, f"{allowed}, got {value!r}")
 
 
 def config_hash(part: Any) -> str:

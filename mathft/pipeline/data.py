@@ -1,7 +1,9 @@
-"""The data stage (problem files) and the demo's backbone stage (tokenizer + tiny model from scratch)."""
+"""The data stage (problem files, checked against the generator styles) and the scratch backbone stage
+(tokenizer + tiny model from scratch, the tokenizer trained on the run's own training data)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -9,11 +11,24 @@ from mathft.data.problem import Problem
 from mathft.pipeline.config import DataConfig, ScratchModelConfig
 from mathft.pipeline.stages import StageContext
 
-__all__ = ["run_data", "run_scratch_backbone", "read_split"]
+__all__ = ["run_data", "run_scratch_backbone", "read_split", "read_training", "problem_meta"]
 
 
-def run_data(ctx: StageContext, config: DataConfig) -> dict[str, Any]:
-    """Write the synthetic task, or check that the configured files read; record the file lists."""
+def run_data(ctx: StageContext, config: DataConfig, styles: Sequence[str] = ("math",)) -> dict[str, Any]:
+    """Write the synthetic task, or check that the configured files read; record the file lists.
+
+    Args:
+        ctx: The stage's context.
+        config: The ``data`` section.
+        styles: ``generator.styles``: each needs training solutions of its style, checked here so that a
+            mismatch fails before any generator trains.
+
+    Raises:
+        DataError: On unreadable files, or a style in ``styles`` without training solutions.
+    """
+    from mathft.data.problem import first_per_id
+    from mathft.pipeline.data_checks import check_styles
+
     if config.synthetic:
         from mathft.data.synthetic import write_synthetic
 
@@ -23,37 +38,82 @@ def run_data(ctx: StageContext, config: DataConfig) -> dict[str, Any]:
         test = [str(files["test.math"])]
     else:
         train, test = [str(Path(f).resolve()) for f in config.train_files], [str(Path(f).resolve()) for f in config.test_files]
-    counts = {"train_problems": len(read_split(train, "train")), "test_problems": len(read_split(test, "test"))}
-    print(f"data: {counts['train_problems']} training and {counts['test_problems']} test problems")
-    return {"outputs": {"train_files": train, "test_files": test}, "metrics": counts}
+    solutions, left_out = read_training(train)
+    by_style = check_styles(solutions, styles, train)
+    counts = {"train_problems": len(first_per_id(solutions)), "test_problems": len(read_split(test, "test"))}
+    shown = ", ".join(f"{n} {style}-style" for style, n in by_style.items())
+    print(f"data: {counts['train_problems']} training problems ({shown} solutions) and {counts['test_problems']} "
+          "test problems" + "".join(f"; {n} PRM800K trajectories left out ({reason.replace('_', ' ')})"
+                                     for reason, n in left_out.items() if n))
+    return {"outputs": {"train_files": train, "test_files": test},
+            "metrics": {**counts, "train_solutions_by_style": by_style,
+                        **{f"phase_{reason}": n for reason, n in left_out.items()}}}
+
+
+def read_training(files: Sequence[str]) -> tuple[list[Problem], dict[str, int]]:
+    """Every training solution of ``files``, and how many trajectories the phase files among them left out
+    by reason (``unfinished``, ``wrong_answer``, ``negative_step``, ``duplicates``; see
+    :func:`~mathft.data.prm800k.read_prm800k_phase`)."""
+    from dataclasses import asdict
+
+    from mathft.data import read_problems
+    from mathft.data.prm800k import PhaseStats, read_prm800k_phase
+    from mathft.data.sources import is_phase_file
+
+    solutions: list[Problem] = []
+    left_out = dict.fromkeys(("unfinished", "wrong_answer", "negative_step", "duplicates"), 0)
+    for spec in files:
+        if Path(spec).is_file() and is_phase_file(spec):
+            stats = PhaseStats()
+            solutions += read_prm800k_phase(spec, stats=stats)
+            left_out = {reason: n + asdict(stats)[reason] for reason, n in left_out.items()}
+        else:
+            solutions += read_problems(spec, split="train")
+    return solutions, left_out
 
 
 def read_split(files: list[str], split: str, limit: int | None = None) -> list[Problem]:
     """One record per distinct problem id, in file order (both styles share an id and a gold answer)."""
     from mathft.data import read_problems
+    from mathft.data.problem import first_per_id
 
-    seen: dict[str, Problem] = {}
-    for spec in files:
-        for problem in read_problems(spec, split=split):
-            seen.setdefault(problem.id, problem)
-    problems = list(seen.values())
+    problems = first_per_id(problem for spec in files for problem in read_problems(spec, split=split))
     return problems[:limit] if limit is not None else problems
 
 
-def run_scratch_backbone(ctx: StageContext, config: ScratchModelConfig, data_seed: int,
-                         families: list[str] | None = None) -> dict[str, Any]:
-    """Train a BPE tokenizer on the synthetic corpus and write a randomly initialised tiny Llama."""
-    from mathft.backbones.tiny import write_tiny_backbone
-    from mathft.data.synthetic import corpus
+def problem_meta(problems: Sequence[Problem]) -> dict[str, dict[str, Any]]:
+    """``{id: {"level": ..., "subject": ...}}`` of the problems that carry either (for the report's breakdowns)."""
+    return {p.id: {"level": p.level, "subject": p.subject} for p in problems
+            if p.level is not None or p.subject is not None}
 
+
+def run_scratch_backbone(ctx: StageContext, config: ScratchModelConfig, data_seed: int,
+                         families: list[str] | None = None, train_files: Sequence[str] | None = None) -> dict[str, Any]:
+    """Train a BPE tokenizer and write a randomly initialised tiny Llama.
+
+    The tokenizer's corpus is the run's training problems (``train_files``) when given, else
+    ``config.corpus_problems`` problems of the synthetic task: a tokenizer trained on the synthetic task
+    splits real LaTeX into many more tokens.
+    """
+    from mathft.backbones.tiny import write_tiny_backbone
+
+    if train_files:
+        from mathft.backbones.corpus import read_corpus
+
+        texts, source = read_corpus(train_files), "the training files"
+    else:
+        from mathft.data.synthetic import corpus
+
+        texts, source = corpus(config.corpus_problems, seed=data_seed, families=families), "the synthetic task"
     model_dir = write_tiny_backbone(
-        corpus(config.corpus_problems, seed=data_seed, families=families), ctx.dir / "model",
+        texts, ctx.dir / "model",
         vocab_size=config.vocab_size,
         hidden_size=config.hidden_size, num_layers=config.num_layers, num_heads=config.num_heads,
         intermediate_size=config.intermediate_size,
     )
     params = _count_parameters(model_dir)
-    print(f"backbone: tiny Llama with {params / 1e6:.2f}M parameters in {model_dir}")
+    print(f"backbone: tiny Llama with {params / 1e6:.2f}M parameters in {model_dir}, tokenizer trained on "
+          f"{len(texts)} texts of {source}")
     return {"outputs": {"path": str(model_dir)}, "metrics": {"parameters": params}}
 
 

@@ -7,6 +7,7 @@ once into a :class:`~mathft.selection.ProblemAnalysis`, and every table row and 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +15,34 @@ from mathft.records import CandidateRecord, group_problems
 from mathft.selection import ProblemAnalysis, analyze_problem, default_grader, summarize
 from mathft.selection.verdicts import STRATEGY_NAMES, problem_values
 
-__all__ = ["analyze", "sampling_metrics", "outcome_table", "strategy_rows", "write_figures", "SAMPLING_KEYS"]
+__all__ = ["analyze", "grading_policy", "sampling_metrics", "outcome_table", "strategy_rows", "write_figures",
+           "SAMPLING_KEYS"]
 
 SAMPLING_KEYS = ("pass@1", "maj1@N", "majK@N", "pass@N")
 
 
-def analyze(records: Sequence[CandidateRecord]) -> list[ProblemAnalysis]:
-    """One analysis per problem (clusters, verdicts, scores), graded with the package's grader."""
-    grader = default_grader()
+def analyze(records: Sequence[CandidateRecord], approximate: bool = False) -> list[ProblemAnalysis]:
+    """One analysis per problem (clusters, verdicts, scores), graded with the package's grader.
+
+    Args:
+        records: Candidate records of one or more problems.
+        approximate: The ``grading.approximate`` key: accept rounded decimals of exact golds.
+    """
+    grader = _approximate_grader() if approximate else default_grader()
     return [analyze_problem(group, grader) for group in group_problems(records)]
+
+
+@lru_cache(maxsize=1)
+def _approximate_grader() -> Any:
+    # One per process, like the default grader: its worker and caches serve every stage of a run.
+    from mathft.grading import Grader
+
+    return Grader(approximate=True)
+
+
+def grading_policy(approximate: bool) -> str:
+    """The policy name recorded beside every accuracy (``exact`` or ``approximate``, docs/grading.md)."""
+    return "approximate" if approximate else "exact"
 
 
 def sampling_metrics(analyses: Sequence[ProblemAnalysis], k: int) -> dict[str, float]:

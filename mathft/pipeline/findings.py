@@ -32,6 +32,8 @@ def _label(report: dict[str, Any], metric: str) -> str:
 
 
 def _side(name: str) -> str:
+    if name.startswith("fewshot_"):  # the base model sampled with a style's few-shot prompt
+        return f"few-shot base model ({name.removeprefix('fewshot_')} prompt)"
     return _SIDES.get(name, name)
 
 
@@ -85,17 +87,22 @@ def comparison_rows(report: dict[str, Any]) -> list[list[str]]:
 def _setup(report: dict[str, Any]) -> str:
     """What was trained on what, from the config: a synthetic run must never read like a MATH run."""
     config, params = report["config"], report.get("backbone_parameters")
+    synthetic = config["data"]["synthetic"]
     if config["backbone"]["scratch"] is not None:
         size = f"a {params / 1e6:.2f}M-parameter" if params else "a small"
-        model = f"{size} Llama trained from scratch"
+        # A real-data run trains the scratch tokenizer on its own training files (mathft.backbones.corpus).
+        model = f"{size} Llama trained from scratch" + ("" if synthetic else
+                                                         " (its tokenizer trained on the training problems)")
     else:
         model = f"the pretrained model {config['backbone']['name_or_path']}"
-    if config["data"]["synthetic"]:
+    if synthetic:
         families = config["data"].get("families")
         data = "the built-in synthetic task" + (f" (families: {', '.join(families)})" if families else "")
     else:
-        data = (f"problems from {', '.join(config['data']['train_files'])} (test problems from "
-                f"{', '.join(config['data']['test_files'])})")
+        count = (report.get("dataset") or {}).get("train_problems")
+        data = (f"{count} training problems" if count else "problems") + (
+            f" from {', '.join(config['data']['train_files'])} (test problems from "
+            f"{', '.join(config['data']['test_files'])})")
     return f"This run fine-tuned {model} on {data}"
 
 

@@ -1,8 +1,9 @@
 """The paper's recipe as an ordered list of stages (Liu et al. 2023, Sec. 3 and 4).
 
-data -> [backbone, demo only] -> generator_<style> (SSFT, Table 2) -> sample_train (evaluator data) and
-sample_test_<style> -> evaluator_<loss> (Table 3) -> score_<loss> -> rerank_<loss> (Table 4, figures) ->
-multitask (generator -> evaluator -> generator, Sec. 3.3) -> sample_test_multitask (Table 7) -> report.
+data -> [backbone, scratch models only] -> [sample_test_fewshot_<style>, the base model's few-shot baseline]
+-> generator_<style> (SSFT, Table 2) -> sample_train (evaluator data) and sample_test_<style> ->
+evaluator_<loss> (Table 3) -> score_<loss> -> rerank_<loss> (Table 4, figures) -> multitask (generator ->
+evaluator -> generator, Sec. 3.3) -> sample_test_multitask (Table 7) -> report.
 """
 
 from __future__ import annotations
@@ -27,21 +28,28 @@ def _backbone_path(ctx: StageContext, config: PipelineConfig) -> str:
 
 def _train_generator(ctx: StageContext, config: PipelineConfig, style: str, start: str | None,
                      train: Any) -> dict[str, Any]:
-    """SSFT from the stage ``start``'s export (``None``: the configured or scratch backbone)."""
+    """SSFT from the stage ``start``'s export (``None``: the configured or scratch backbone).
+
+    The data is set up first: a training or validation set that would be empty fails here, before any step.
+    """
+    from mathft.pipeline.data_checks import prepare_generator_data
     from mathft.pipeline.training import backbone_config, fit, generator_parts
 
     backbone = backbone_config(config.backbone, ctx.inputs[start]["path"] if start else _backbone_path(ctx, config))
     files = ctx.inputs["data"]
     module, data = generator_parts(backbone, train, style, files["train_files"], files["test_files"], config.seed)
+    kept = prepare_generator_data(data, "multitask.train" if start else "generator.train", ctx.name)
     result = fit(module, data, hw=config.trainer, train=train, run_dir=ctx.dir, tb_root=ctx.out / "tb",
                  name=ctx.name, monitor="val/pass@1", seed=config.seed)
     return {"outputs": {"path": result.export_dir, "checkpoint": result.checkpoint},
-            "metrics": {"best_val_pass@1": result.best, **{k: v for k, v in result.metrics.items() if "/" in k}}}
+            "metrics": {"best_val_pass@1": result.best, **{k: v for k, v in result.metrics.items() if "/" in k},
+                        **{f"data/{k}": v for k, v in kept.items()}}}
 
 
 def _train_evaluator(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, Any]:
     import sys
 
+    from mathft.pipeline.data_checks import check_evaluator_validation
     from mathft.pipeline.training import backbone_config, evaluator_parts, fit, prepare_evaluator_data
 
     generator = f"generator_{config.primary_style}"
@@ -50,6 +58,7 @@ def _train_evaluator(ctx: StageContext, config: PipelineConfig, loss: str) -> di
     module, data = evaluator_parts(backbone, ev.train, loss, ev.margin, [ctx.inputs["sample_train"]["store"]],
                                    ev.max_pairs, config.rerank.k, config.seed)
     summary = prepare_evaluator_data(data)  # fails here, before any step, on data that cannot teach the loss
+    check_evaluator_validation(data, "evaluator.train")  # and on a validation split that could pick no checkpoint
     if dist.is_main():
         print(summary, file=sys.stderr, flush=True)
     result = fit(module, data, hw=config.trainer, train=ev.train, run_dir=ctx.dir, tb_root=ctx.out / "tb",
@@ -61,15 +70,34 @@ def _train_evaluator(ctx: StageContext, config: PipelineConfig, loss: str) -> di
                         **{f"data/{k}": v for k, v in data.stats.items()}}}
 
 
-def _sample(ctx: StageContext, config: PipelineConfig, model_stage: str, split: str) -> dict[str, Any]:
+def _sample(ctx: StageContext, config: PipelineConfig, model_stage: str | None, split: str,
+            fewshot_style: str | None = None) -> dict[str, Any]:
+    """Sample the stage ``model_stage``'s export, or (``None``) the base model with the 4-shot prompt of
+    ``fewshot_style`` (the few-shot baseline)."""
+    from mathft.data.fewshot import FEWSHOT_STOP, fewshot_template
+    from mathft.data.templates import SSFT_PROMPT_TEMPLATE
     from mathft.pipeline.data import read_split
+    from mathft.pipeline.data_checks import warn_length_stops
     from mathft.pipeline.sampling import run_sampling
 
     files = ctx.inputs["data"][f"{split}_files"]
     limit = config.sampling.train_problems if split == "train" else config.sampling.test_problems
-    problems = read_split(files, split, limit)
-    return run_sampling(ctx, model_dir=ctx.inputs[model_stage]["path"], problems=problems, section=config.sampling,
-                        include_greedy=split == "test", k=config.rerank.k, dtype=config.backbone.dtype)
+    available = read_split(files, split)
+    problems = available[:limit] if limit is not None else available
+    prompt = {"prompt_template": fewshot_template(fewshot_style), "stop_strings": FEWSHOT_STOP} if fewshot_style \
+        else {"prompt_template": SSFT_PROMPT_TEMPLATE}
+    model_dir = ctx.inputs[model_stage]["path"] if model_stage else _backbone_path(ctx, config)
+    result = run_sampling(ctx, model_dir=model_dir, problems=problems, section=config.sampling,
+                          include_greedy=split == "test", k=config.rerank.k, dtype=config.backbone.dtype,
+                          approximate=config.grading.approximate, **prompt)
+    if "metrics" in result:  # rank 0, which records the stage
+        left_out = len(available) - len(problems)
+        result["metrics"]["problems_not_sampled"] = left_out
+        if left_out:
+            print(f"{ctx.name}: sampled {len(problems)} of {len(available)} {split} problems "
+                  f"(sampling.{split}_problems={limit})", flush=True)
+        warn_length_stops(ctx.name, result["metrics"], config.sampling.max_new_tokens)
+    return result
 
 
 def _score(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, Any]:
@@ -82,16 +110,18 @@ def _score(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, An
 
 
 def _rerank(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, Any]:
-    from mathft.pipeline.evaluation import analyze, outcome_table, sampling_metrics, strategy_rows, write_figures
+    from mathft.pipeline.evaluation import (analyze, grading_policy, outcome_table, sampling_metrics, strategy_rows,
+                                            write_figures)
     from mathft.sampling.runner import load_scored
     from mathft.selection import summarize
 
     scored = ctx.inputs[f"score_{loss}"]
-    analyses = analyze(load_scored(scored["store"], name=scored["name"]))
+    analyses = analyze(load_scored(scored["store"], name=scored["name"]), config.grading.approximate)
     rr = config.rerank
     main = summarize(analyses, k=rr.k, top_n=rr.top_n)
     figures = write_figures(analyses, ctx.dir / "figures", k=rr.k, top_n=rr.top_n, seed=config.seed)
-    metrics = {**sampling_metrics(analyses, rr.k), **main.metrics, "k": rr.k, "top_n": rr.top_n}
+    metrics = {**sampling_metrics(analyses, rr.k), **main.metrics, "k": rr.k, "top_n": rr.top_n,
+               "grading_policy": grading_policy(config.grading.approximate)}
     return {"outputs": {"figures": figures},
             "metrics": {**metrics, "cost": main.evaluator_cost,
                         "rows": strategy_rows(analyses, sorted({rr.k, *rr.ks}), sorted({rr.top_n, *rr.top_ns})),
@@ -100,24 +130,51 @@ def _rerank(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, A
 
 
 def _report(ctx: StageContext, config: PipelineConfig) -> dict[str, Any]:
+    import sys
+
+    from mathft.pipeline.data import problem_meta, read_split
     from mathft.pipeline.report import write_report
 
-    paths = write_report(ctx.out, config, ctx.markers)
+    # Levels and subjects of the test problems (MATH has both): the report breaks every accuracy down by them.
+    try:
+        meta = problem_meta(read_split(ctx.inputs["data"]["test_files"], "test"))
+    except (ValueError, OSError) as err:  # test files moved since they were sampled: report without breakdowns
+        print(f"report: no per-level or per-subject tables ({err})", file=sys.stderr)
+        meta = {}
+    paths = write_report(ctx.out, config, ctx.markers, meta)
     return {"outputs": {k: str(v) for k, v in paths.items()}}
 
 
 def _data_stages(config: PipelineConfig) -> list[Stage]:
     from mathft.pipeline.data import run_data, run_scratch_backbone
 
-    stages = [Stage("data", lambda ctx: run_data(ctx, config.data), config=config.data,
-                    hint="check data.train_files / data.test_files")]
-    if config.backbone.scratch is not None:
-        stages.append(Stage("backbone", lambda ctx: run_scratch_backbone(ctx, config.backbone.scratch, config.data.seed,
+    # Errors of the data stage name their file, line or key; a fixed hint would only mislead.
+    stages = [Stage("data", lambda ctx: run_data(ctx, config.data, config.generator.styles), config=config.data)]
+    scratch = config.backbone.scratch
+    if scratch is not None and config.data.synthetic:
+        stages.append(Stage("backbone", lambda ctx: run_scratch_backbone(ctx, scratch, config.data.seed,
                                                                       config.data.families),
                             # The tokenizer's corpus follows the data's families, so they key this stage too.
                             config={"backbone": asdict(config.backbone), "families": config.data.families},
                             hint="check backbone.scratch (heads must divide hidden_size)"))
+    elif scratch is not None:  # the tokenizer is trained on the run's training files (the data stage's output)
+        stages.append(Stage("backbone", lambda ctx: run_scratch_backbone(
+            ctx, scratch, config.data.seed, train_files=ctx.inputs["data"]["train_files"]), ("data",),
+            config={"backbone": asdict(config.backbone)}, hint="check backbone.scratch"))
     return stages
+
+
+def _fewshot_stages(config: PipelineConfig) -> list[Stage]:
+    """The few-shot baseline: the base model sampled on the test split with a 4-shot prompt, per style."""
+    if not config.fewshot.enabled:
+        return []
+    deps = ("data", "backbone") if config.backbone.scratch is not None else ("data",)
+    key = {**asdict(config.sampling), "backbone": asdict(config.backbone), "seed": config.seed}
+    return [Stage(f"sample_test_fewshot_{style}", partial(_sample, config=config, model_stage=None, split="test",
+                                                          fewshot_style=style),
+                  deps, {**key, "fewshot_style": style}, resumable=True,
+                  hint="check sampling.*; a rerun resumes the store", collective=True)
+            for style in config.generator.styles]
 
 
 def _generator_stages(config: PipelineConfig) -> list[Stage]:
@@ -127,7 +184,8 @@ def _generator_stages(config: PipelineConfig) -> list[Stage]:
     for style in config.generator.styles:
         run = partial(_train_generator, config=config, style=style, start=None, train=config.generator.train)
         stages.append(Stage(f"generator_{style}", run, deps, {**common, "train": asdict(config.generator.train)},
-                            hint="check generator.train (max_steps, val_every, val_max_problems)", collective=True))
+                            resumable=True,  # a restart resumes from the stage's last.ckpt
+                            collective=True))  # its data errors name their keys (data_checks)
     for style in config.generator.styles:
         stages.append(Stage(f"sample_test_{style}", partial(_sample, config=config, model_stage=f"generator_{style}",
                                                             split="test"),
@@ -146,13 +204,15 @@ def _evaluator_stages(config: PipelineConfig) -> list[Stage]:
     for loss in ev.losses:
         stages.append(Stage(f"evaluator_{loss}", partial(_train_evaluator, config=config, loss=loss),
                             ("sample_train", f"generator_{config.primary_style}"), key,
-                            hint="check evaluator.train",
-                            collective=True))
+                            resumable=True,  # a restart resumes from the stage's last.ckpt
+                            collective=True))  # its data errors name their keys (data_checks, training)
         stages.append(Stage(f"score_{loss}", partial(_score, config=config, loss=loss),
                             (f"evaluator_{loss}", f"sample_test_{config.primary_style}"), asdict(ev.train),
                             resumable=True, hint="check evaluator.train.max_length / batch_size", collective=True))
         stages.append(Stage(f"rerank_{loss}", partial(_rerank, config=config, loss=loss), (f"score_{loss}",),
-                            asdict(config.rerank), hint="check rerank.k / rerank.top_n"))
+                            # Re-grading is cheap: a changed grading policy reruns this stage (not sampling).
+                            {**asdict(config.rerank), "grading": asdict(config.grading)},
+                            hint="check rerank.k / rerank.top_n"))
     return stages
 
 
@@ -164,7 +224,7 @@ def _multitask_stages(config: PipelineConfig) -> list[Stage]:
     key = {"multitask": asdict(mt), "trainer": asdict(config.trainer), "seed": config.seed}
     return [
         Stage("multitask", run, ("data", f"evaluator_{config.primary_loss}"), key,
-              hint="check multitask.train", collective=True),
+              resumable=True, collective=True),
         Stage("sample_test_multitask", partial(_sample, config=config, model_stage="multitask", split="test"),
               ("data", "multitask"), asdict(config.sampling), resumable=True,
               hint="check sampling.*; a rerun resumes the store", collective=True),
@@ -173,8 +233,8 @@ def _multitask_stages(config: PipelineConfig) -> list[Stage]:
 
 def build_stages(config: PipelineConfig) -> list[Stage]:
     """Every stage of the recipe for ``config``, in dependency order, ending with the report."""
-    stages = [*_data_stages(config), *_generator_stages(config), *_evaluator_stages(config),
-              *_multitask_stages(config)]
+    stages = [*_data_stages(config), *_fewshot_stages(config), *_generator_stages(config),
+              *_evaluator_stages(config), *_multitask_stages(config)]
     stages.append(Stage("report", partial(_report, config=config), tuple(s.name for s in stages), None, always=True))
     return stages
 

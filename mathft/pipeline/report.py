@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from mathft.metrics.figures import LABELS
+from mathft.pipeline.breakdown import Meta, breakdown_sections, breakdowns, per_problem_results
 from mathft.pipeline.config import PipelineConfig
-from mathft.pipeline.evaluation import SAMPLING_KEYS
-from mathft.pipeline.findings import caveats, comparison_rows
+from mathft.pipeline.data_checks import stage_drops
+from mathft.pipeline.evaluation import SAMPLING_KEYS, grading_policy
+from mathft.pipeline.findings import caveats, comparison_rows, metric_label
 from mathft.pipeline.significance import RESAMPLES, comparisons, intervals, outcomes_of
 from mathft.selection.verdicts import STRATEGY_NAMES
 
@@ -38,10 +40,16 @@ def _pick(metrics: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return {k: metrics.get(k) for k in keys}
 
 
-def _generator_row(marker: dict[str, Any], seed: int) -> dict[str, Any]:
-    m = marker.get("metrics", {})
+def _generator_row(marker: dict[str, Any], seed: int, meta: Meta) -> dict[str, Any]:
+    m, block = marker.get("metrics", {}), outcomes_of(marker)
     row = _pick(m, ("pass@1", "maj1@N", "majK@N", "pass@N", "distinct_answers", "num_problems", "num_samples"))
-    return {**row, "ci95": intervals(outcomes_of(marker), SAMPLING_KEYS, seed=seed)}
+    return {**row, "grading_policy": _policy(m), "ci95": intervals(block, SAMPLING_KEYS, seed=seed),
+            **breakdowns(block, meta, SAMPLING_KEYS)}
+
+
+def _policy(metrics: dict[str, Any]) -> str:
+    # Markers written before policies were recorded were graded with rounded decimals accepted.
+    return metrics.get("grading_policy", "unrecorded")
 
 
 def _auroc(value: Any) -> float | None:
@@ -51,44 +59,65 @@ def _auroc(value: Any) -> float | None:
     return float(value)
 
 
-def _evaluator_tables(config: PipelineConfig, markers: dict[str, dict[str, Any]],
-                      out: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+def _evaluator_tables(config: PipelineConfig, markers: dict[str, dict[str, Any]], out: Path,
+                      meta: Meta) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Table 3, Table 4 and the figure paths, one entry per evaluator loss."""
     table3, table4, figures = {}, {}, {}
     for loss in config.evaluator.losses:
         marker = markers[f"rerank_{loss}"]
         m, block = marker["metrics"], outcomes_of(marker)
-        table3[loss] = {**_pick(m, _TABLE3_KEYS),
+        table3[loss] = {**_pick(m, _TABLE3_KEYS), "grading_policy": _policy(m),
                         "val_auroc": _auroc(markers[f"evaluator_{loss}"]["metrics"].get("val/auroc")),
-                        "ci95": intervals(block, _TABLE3_KEYS, seed=config.seed)}
-        table4[loss] = {"k": m["k"], "top_n": m["top_n"], "accuracy": _pick(m, STRATEGY_NAMES), "cost": m["cost"],
-                        "rows": m["rows"], "ci95": intervals(block, STRATEGY_NAMES, seed=config.seed)}
+                        "ci95": intervals(block, _TABLE3_KEYS, seed=config.seed),
+                        **breakdowns(block, meta, _TABLE3_KEYS)}
+        table4[loss] = {"k": m["k"], "top_n": m["top_n"], "grading_policy": _policy(m),
+                        "accuracy": _pick(m, STRATEGY_NAMES), "cost": m["cost"],
+                        "rows": m["rows"], "ci95": intervals(block, STRATEGY_NAMES, seed=config.seed),
+                        **breakdowns(block, meta, STRATEGY_NAMES)}
         figures[loss] = {k: os.path.relpath(v, out) for k, v in marker["outputs"]["figures"].items()}
     return table3, table4, figures
 
 
-def build_report(config: PipelineConfig, markers: dict[str, dict[str, Any]], out: Path) -> dict[str, Any]:
+def build_report(config: PipelineConfig, markers: dict[str, dict[str, Any]], out: Path,
+                 meta: Meta | None = None) -> dict[str, Any]:
     """The report as plain data (also written as ``report.json``).
 
     Besides the tables' numbers: ``table2[style]["ci95"]``, ``table3[loss]["ci95"]``,
     ``table4[loss]["ci95"]`` (main K and N') and ``table7[generator]["ci95"]`` map each accuracy's key to
     its 95% interval ``[low, high]`` (``None`` without per-problem outcomes), and ``significance`` maps
     each comparison name to ``{"diff", "ci95", "n"}`` (:func:`~mathft.pipeline.significance.comparisons`).
+    Where the test problems carry levels or subjects (``meta``: ``{id: {"level", "subject"}}``), each of
+    those rows also has ``by_level`` / ``by_subject`` (:func:`~mathft.pipeline.breakdown.breakdown`);
+    ``per_problem`` holds every problem's outcomes by stage, and ``data`` what each stage kept and dropped.
     """
-    table2 = {s: _generator_row(markers[f"sample_test_{s}"], config.seed) for s in config.generator.styles}
-    table3, table4, figures = _evaluator_tables(config, markers, out)
+    meta = meta or {}
+    table2 = {s: _generator_row(markers[f"sample_test_{s}"], config.seed, meta) for s in config.generator.styles}
+    table3, table4, figures = _evaluator_tables(config, markers, out, meta)
     table7 = None
     if "sample_test_multitask" in markers:
         table7 = {"ssft": table2[config.primary_style],
-                  "multitask": _generator_row(markers["sample_test_multitask"], config.seed)}
+                  "multitask": _generator_row(markers["sample_test_multitask"], config.seed, meta)}
+    fewshot = {s: _generator_row(markers[f"sample_test_fewshot_{s}"], config.seed, meta)
+               for s in config.generator.styles if f"sample_test_fewshot_{s}" in markers}
+    blocks = {name: outcomes_of(m) for name, m in markers.items() if name.startswith(("sample_test_", "rerank_"))}
     timed = {n: m["seconds"] for n, m in markers.items() if n != "report"}
-    return {"config": asdict(config), "n": config.sampling.num_samples, "k": config.rerank.k,
+    return {"config": asdict(config), "grading_policy": grading_policy(config.grading.approximate),
+            "n": config.sampling.num_samples, "k": config.rerank.k,
             "top_n": config.rerank.top_n, "primary_style": config.primary_style, "primary_loss": config.primary_loss,
-            "table2": table2, "table3": table3, "table4": table4, "table7": table7,
+            "table2": table2, "table2_fewshot": fewshot or None, "table3": table3, "table4": table4,
+            "table7": table7,
             "significance": comparisons(config, markers), "figures": figures,
             "stage_seconds": timed, "skipped": [n for n, m in markers.items() if m.get("skipped")],
             "total_seconds": sum(timed.values()), "backbone_parameters": markers.get("backbone", {}).get(
-                "metrics", {}).get("parameters")}
+                "metrics", {}).get("parameters"),
+            "dataset": _dataset(markers), "data": stage_drops(markers),
+            "per_problem": per_problem_results(blocks, meta)}
+
+
+def _dataset(markers: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Problem counts the data stage recorded (empty for a marker set without it)."""
+    metrics = markers.get("data", {}).get("metrics", {})
+    return {k: metrics[k] for k in ("train_problems", "test_problems", "train_solutions_by_style") if k in metrics}
 
 
 def _pct(value: float | None) -> str:
@@ -125,6 +154,8 @@ def _glossary(report: dict[str, Any]) -> list[str]:
         ("W-RR", "the answer cluster with the largest sum of evaluator scores is right."),
         ("W-RR.MajK", f"W-RR restricted to the K = {k} largest clusters."),
         ("Maj1", "majority voting as a row of Table 4 (the same as Maj1@N)."),
+        ("Few-shot", "the base model before fine-tuning, prompted with four solved problems (when enabled: "
+                     "fewshot.enabled)."),
         ("Maj1.TopN", f"majority voting among the N' = {top_n} best-scored samples."),
         ("Evaluator cost", "share of the N samples the evaluator must score to apply a strategy (0 for voting)."),
         ("Distinct answers", "mean number of different answers (equivalence clusters) per problem."),
@@ -139,10 +170,19 @@ def _glossary(report: dict[str, Any]) -> list[str]:
 def _generator_tables(report: dict[str, Any]) -> list[str]:
     n, k = report["n"], report["k"]
     lines = ["## Table 2: SSFT generators by solution style", ""]
+    rows = [*report["table2"].items(),
+            *[(f"few-shot base model, {s}", r) for s, r in (report.get("table2_fewshot") or {}).items()]]
     lines += _table(["generator", "Pass@1 (greedy)", f"Maj1@{n}", f"Maj{k}@{n}", f"Pass@{n}", "distinct answers"],
-                    [[s, *[_acc(r, key) for key in SAMPLING_KEYS], f"{r['distinct_answers']:.1f}"]
-                     for s, r in report["table2"].items()])
+                    [[s, *[_acc(r, key) for key in SAMPLING_KEYS], _distinct(r)] for s, r in rows])
+    if report.get("table2_fewshot"):
+        lines += ["", "The few-shot rows sample the base model, not fine-tuned, with a 4-shot prompt in each style "
+                  "(the paper's \"Few-shot\" baseline; mathft/data/fewshot.py)."]
     return lines
+
+
+def _distinct(row: dict[str, Any]) -> str:
+    value = row.get("distinct_answers")
+    return "-" if value is None else f"{value:.1f}"
 
 
 def _multitask_table(report: dict[str, Any]) -> list[str]:
@@ -201,21 +241,67 @@ def _figures_and_times(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+_POLICY_TEXT = {"exact": "approximations of exact answers are wrong, as in the PRM800K grader and Math-Verify",
+                "approximate": "rounded decimals of exact answers are accepted, as in Qwen2.5-Math's evaluator"}
+
+
+def _policy_lines(report: dict[str, Any]) -> list[str]:
+    """Which grading policy produced the accuracies, and any table graded under another one."""
+    policy = report.get("grading_policy", "exact")
+    lines = [f"Every accuracy was graded under the `{policy}` policy (docs/grading.md): {_POLICY_TEXT[policy]}."]
+    tables = [("Table 2", s, r) for s, r in report["table2"].items()]
+    tables += [("Table 2", f"few-shot {s}", r) for s, r in (report.get("table2_fewshot") or {}).items()]
+    tables += [("Table 3", loss, r) for loss, r in report["table3"].items()]
+    tables += [("Table 7", name, r) for name, r in (report["table7"] or {}).items()]
+    for table, row, values in tables:
+        recorded = values.get("grading_policy", policy)
+        if recorded != policy:
+            why = ("before grading policies were recorded, when rounded decimals were accepted"
+                   if recorded == "unrecorded" else "before grading.approximate changed")
+            lines.append(f"**{table} ({row}) was graded under the `{recorded}` policy** (its stage ran {why}; "
+                         "rerun that stage to regrade it).")
+    return lines
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     """The Markdown report (figures embedded by relative path)."""
     n, k, top_n = report["n"], report["k"], report["top_n"]
     lines = ["# mathft pipeline report", "",
              f"N = {n} samples per problem, K = {k}, N' = {top_n}; accuracies in % with 95% bootstrap intervals "
-             f"over problems in brackets. Total stage time {report['total_seconds']:.0f}s.", ""]
+             f"over problems in brackets. Total stage time {report['total_seconds']:.0f}s.", "",
+             *_policy_lines(report), ""]
     lines += [*_generator_tables(report), "", *_evaluator_sections(report), "", *_multitask_table(report),
-              *_comparisons(report), "",
-              *_figures_and_times(report), "", *_glossary(report), "", *caveats(report), ""]
+              *breakdown_sections(report, lambda metric: metric_label(metric, n, k, top_n)), *_comparisons(report),
+              "", *_data_section(report), *_figures_and_times(report), "", *_glossary(report), "", *caveats(report),
+              ""]
     return "\n".join(lines)
 
 
-def write_report(out: Path, config: PipelineConfig, markers: dict[str, dict[str, Any]]) -> dict[str, Path]:
-    """Write ``report.json`` and ``report.md`` into ``out``; returns their paths."""
-    report = build_report(config, markers, out)
+def _data_section(report: dict[str, Any]) -> list[str]:
+    """What each stage kept, dropped and truncated (nothing is dropped without a count here)."""
+    drops = report.get("data") or {}
+    if not drops:
+        return []
+    def listed(counts: dict[str, int]) -> str:
+        return "; ".join(f"{n} {what}" for what, n in counts.items()) or "none"
+
+    lines = ["## Data: what each stage kept, dropped and truncated", ""]
+    lines += _table(["stage", "kept", "dropped or truncated"],
+                    [[stage, listed(d["kept"]), listed(d["lost"])] for stage, d in drops.items()])
+    return [*lines, ""]
+
+
+def write_report(out: Path, config: PipelineConfig, markers: dict[str, dict[str, Any]],
+                 meta: Meta | None = None) -> dict[str, Path]:
+    """Write ``report.json`` and ``report.md`` into ``out``; returns their paths.
+
+    Args:
+        out: The pipeline's output folder.
+        config: The run's config.
+        markers: Every stage's marker.
+        meta: Level and subject of each test problem, for the breakdowns (see :func:`build_report`).
+    """
+    report = build_report(config, markers, out, meta)
     paths = {"json": out / "report.json", "markdown": out / "report.md"}
     paths["json"].write_text(json.dumps(report, indent=2, default=str))
     paths["markdown"].write_text(render_markdown(report))

@@ -72,6 +72,9 @@ def _planned(config: PipelineConfig, markers: dict[str, dict[str, Any]]) -> list
         stage = f"sample_test_{style}"
         plan.append((f"{style}:maj1@N-pass@1", stage, "maj1@N", stage, "pass@1"))
         plan.append((f"{style}:pass@N-maj1@N", stage, "pass@N", stage, "maj1@N"))
+        if f"sample_test_fewshot_{style}" in markers:  # SSFT over the base model's few-shot prompt (Table 2)
+            for metric in ("pass@1", "maj1@N"):
+                plan.append((f"{style}-fewshot_{style}:{metric}", stage, metric, f"sample_test_fewshot_{style}", metric))
     losses = config.evaluator.losses
     for loss in losses:
         for strategy in ("rr_majK", "rr_all"):
@@ -97,6 +100,7 @@ def comparisons(config: PipelineConfig, markers: dict[str, dict[str, Any]]) -> d
     Names: ``<style>:maj1@N-pass@1`` and ``<style>:pass@N-maj1@N`` per generator (the paper's regime),
     ``<loss>:rr_majK-maj1@N``, ``<loss>:rr_all-maj1@N`` and ``<loss>:rr_majK-rr_all`` per evaluator (Tables 3, 4),
     ``margin-xent:rr_majK`` / ``margin-xent:rr_all`` (the two losses, same samples),
+    ``<style>-fewshot_<style>:pass@1`` / ``...:maj1@N`` (SSFT vs the base model's few-shot prompt, Table 2),
     ``multitask-ssft:maj1@N`` / ``multitask-ssft:pass@1`` (Table 7) and ``prm800k-math:maj1@N`` /
     ``prm800k-math:pass@1`` (fine-grained vs terse solutions, Table 2). Each is
     ``{"diff", "ci95", "n"}`` in accuracy units (0-1).

@@ -1,5 +1,9 @@
 """Fine-tuning stages: a Lightning ``Trainer`` built from the pipeline config, best checkpoint by the task
-metric, HF export of the best, TensorBoard logs under ``<out>/tb/<stage>``."""
+metric, HF export of the best, TensorBoard logs under ``<out>/tb/<stage>``.
+
+A stage's checkpoints (``last.ckpt`` after every validation and at the end, and the best) and export live in
+its folder; a stage restarted with the same inputs resumes from its ``last.ckpt``, and a stage stopped by
+SIGTERM or SIGUSR1 saves it first (the pipeline then exits with 128 + the signal number)."""
 
 from __future__ import annotations
 
@@ -86,7 +90,8 @@ def generator_parts(backbone: Any, train: TrainConfig, style: str, train_files: 
     module = GeneratorModule(backbone, optimizer=optimizer, scheduler=scheduler,
                              generation=GenerationSettings(max_new_tokens=train.val_max_new_tokens, num_samples=0))
     data = SSFTDataModule(train_files, tokenizer=backbone.tokenizer or backbone.name_or_path, style=style,
-                          max_length=train.max_length, batch_size=train.batch_size, val_fraction=train.val_fraction,
+                          max_length=train.max_length, truncation=train.truncation, batch_size=train.batch_size,
+                          val_fraction=train.val_fraction,
                           val_max_problems=train.val_max_problems, test_files=test_files, seed=seed)
     return module, data
 
@@ -194,7 +199,14 @@ def fit(module: Any, data: Any, *, hw: TrainerConfig, train: TrainConfig, run_di
 
     pl.seed_everything(seed, workers=True, verbose=False)
     trainer = _trainer(launched_layout(hw), train, run_dir, tb_root, name, monitor)
-    trainer.fit(module, datamodule=data)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    # The stage runner keeps the folder only for a restart with the same config and inputs: resume it.
+    resume = str(last) if last.exists() else None
+    trainer.fit(module, datamodule=data, ckpt_path=resume)
+    if resume and monitor not in trainer.callback_metrics:
+        # Resumed at its end (a rerun of a finished stage): nothing was validated in this process. The
+        # run's last validation was of these final weights, so validating them again gives its metrics.
+        trainer.validate(module, datamodule=data, verbose=False)
     export = next(c for c in trainer.callbacks if isinstance(c, ExportBestToHF))
     ckpt = trainer.checkpoint_callback
     best = ckpt.best_model_score if ckpt is not None else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 __all__ = ["SamplingConfig"]
@@ -59,6 +60,8 @@ class SamplingConfig:
             raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
         if not self.greedy and not self.temperature > 0:
             raise ValueError(f"temperature must be > 0 when sampling, got {self.temperature} (use greedy=True)")
+        if not math.isfinite(self.temperature):  # stored with every record; Infinity is not JSON
+            raise ValueError(f"temperature must be finite, got {self.temperature}")
         if not 0 < self.top_p <= 1:
             raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
         if self.top_k is not None and self.top_k < 0:

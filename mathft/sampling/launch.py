@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LaunchError", "RankInfo", "rank_from_env", "pick_device", "load_model"]
+from mathft.model_paths import weights_problem
+
+__all__ = ["LaunchError", "RankInfo", "rank_from_env", "pick_device", "check_model_dir", "load_tokenizer_of",
+           "load_model"]
 
 
 class LaunchError(ValueError):
@@ -61,12 +64,66 @@ def pick_device(requested: str | None, local_rank: int) -> Any:
 
     if requested:
         try:
-            return torch.device(requested)
+            device = torch.device(requested)
         except RuntimeError as err:
             raise LaunchError(f"--device: {err}") from None
+        _check_available(device, requested)
+        return device
     if torch.cuda.is_available():
         return torch.device("cuda", local_rank % torch.cuda.device_count())
     return torch.device("cpu")
+
+
+def _check_available(device: Any, requested: str) -> None:
+    """Fail now, naming ``--device``, rather than with an assertion deep inside ``model.to(device)``."""
+    import torch
+
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise LaunchError(f"--device {requested}: CUDA is not available here (use --device cpu, or leave "
+                              "--device out to pick CUDA when there is one)")
+        if device.index is not None and device.index >= count:
+            raise LaunchError(f"--device {requested}: only {count} CUDA device(s) here (cuda:0..cuda:{count - 1})")
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise LaunchError(f"--device {requested}: MPS is not available here")
+
+
+def check_model_dir(model_dir: str | Path) -> Path:
+    """Fail, naming ``--model``, unless ``model_dir`` is a ``save_pretrained`` directory (``config.json``,
+    and ``*.safetensors`` files whose headers fit their sizes).
+
+    Cheap (only the weights files' headers are read), so commands run it before they take locks or read
+    problems.
+
+    Raises:
+        LaunchError: When the directory or its ``config.json`` is missing.
+    """
+    path = Path(model_dir)
+    if not path.is_dir():
+        raise LaunchError(f"--model {model_dir}: no such directory (expected a save_pretrained model directory)")
+    if not (path / "config.json").is_file():
+        raise LaunchError(f"--model {model_dir}: no config.json (expected a save_pretrained model directory)")
+    problem = weights_problem(path)
+    if problem:
+        raise LaunchError(f"--model {model_dir}: {problem}")
+    return path
+
+
+def load_tokenizer_of(model_dir: str | Path) -> Any:
+    """The tokenizer of a model directory alone (seconds, where the model may take minutes).
+
+    Raises:
+        LaunchError: When the directory holds no loadable tokenizer.
+    """
+    from mathft.modules.backbone import BackboneConfig, load_tokenizer
+
+    path = check_model_dir(model_dir)
+    try:
+        return load_tokenizer(BackboneConfig(name_or_path=str(path)))
+    except Exception as err:  # noqa: BLE001 - transformers and tokenizers raise their own types
+        first = str(err).strip().splitlines()[0] if str(err).strip() else "no details"
+        raise LaunchError(f"--model {model_dir}: cannot load a tokenizer: {type(err).__name__}: {first}") from None
 
 
 def load_model(model_dir: str | Path, dtype: str, device: Any) -> tuple[Any, Any]:
@@ -77,14 +134,16 @@ def load_model(model_dir: str | Path, dtype: str, device: Any) -> tuple[Any, Any
     """
     from mathft.modules.backbone import BackboneConfig, load_causal_lm, load_tokenizer
 
-    path = Path(model_dir)
-    if not path.is_dir():
-        raise LaunchError(f"--model {model_dir}: no such directory (expected a save_pretrained model directory)")
+    path = check_model_dir(model_dir)
     config = BackboneConfig(name_or_path=str(path), dtype=dtype)
     try:
         config.torch_dtype()
         tokenizer = load_tokenizer(config)
         model = load_causal_lm(config)
-    except (OSError, ValueError) as err:
-        raise LaunchError(f"--model {model_dir}: cannot load a causal LM and tokenizer: {err}") from None
+    except Exception as err:  # noqa: BLE001 - safetensors, torch and transformers each raise their own types
+        # A truncated or garbage weights file raises safetensors' own error (not an OSError); every
+        # failure to load is the same problem to the user: this directory does not hold a usable model.
+        first = str(err).strip().splitlines()[0] if str(err).strip() else "no details"
+        raise LaunchError(f"--model {model_dir}: cannot load a causal LM and tokenizer: "
+                          f"{type(err).__name__}: {first}") from None
     return model.to(device).eval(), tokenizer

@@ -18,7 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mathft.data.problem import Problem
+from mathft.data.fingerprint import ModelSource, read_fingerprint
+from mathft.data.problem import Problem, first_per_id
 from mathft.data.store import CandidateStore
 from mathft.data.templates import SSFT_PROMPT_TEMPLATE, ssft_prompt
 from mathft.grading import Grader, default_grader
@@ -26,13 +27,15 @@ from mathft.records import CandidateRecord
 from mathft.sampling.api import sample_with_config
 from mathft.sampling.config import SamplingConfig
 from mathft.sampling.progress import SamplingProgress
+from mathft.sampling.prompt_bound import check_prompt_lengths, prompt_token_limit
 from mathft.sampling.rng import draw_root_seed
 from mathft.sampling.sample import Sample
 from mathft.sampling.score_shards import load_scored
 from mathft.sampling.scoring import ScoreRunStats, score_store
 from mathft.sampling.sharding import owner_rank
 
-__all__ = ["SampleRunStats", "sample_to_store", "ScoreRunStats", "score_store", "load_scored", "owner_rank"]
+__all__ = ["SampleRunStats", "sample_to_store", "sample_fingerprint", "ScoreRunStats", "score_store", "load_scored",
+           "owner_rank"]
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +110,8 @@ def sample_to_store(
     chunk_size: int = 16,
     grader: Grader | None = None,
     progress: bool = True,
+    source: ModelSource | None = None,
+    max_prompt_tokens: int | None = None,
 ) -> SampleRunStats:
     """Sample ``config.num_samples`` solutions (and the greedy one) per owned problem into ``store``.
 
@@ -114,7 +119,8 @@ def sample_to_store(
         model: A HF causal LM on its device (see :func:`mathft.sampling.sample_solutions`).
         tokenizer: Its tokenizer.
         problems: Every problem of the run, the same list on every rank; this rank takes those whose id
-            hashes to it (:func:`owner_rank`). A repeated id keeps its first problem.
+            hashes to it (:func:`owner_rank`). A repeated id keeps its first problem; a repeated id in
+            the same style with another statement or answer is an error (:func:`~mathft.data.problem.first_per_id`).
         store: The store; records go to ``store.path`` (this rank's shard), resume reads every shard.
         config: Sampling settings; ``config.seed=None`` reuses the store's seed, or draws one.
         prompt_template: Generator prompt with a ``{problem}`` placeholder.
@@ -125,9 +131,15 @@ def sample_to_store(
         chunk_size: Problems sampled between two durable appends (a kill loses at most this many).
         grader: Grades answers into ``correct``; defaults to the process-wide grader.
         progress: Show a progress bar (problems/s, tokens/s) on stderr.
+        source: The model's directory, recorded in (and checked against) the store's fingerprint; ``None``
+            for a model that has none (the fingerprint then records ``model: null``).
+        max_prompt_tokens: Refuse prompts longer than this (default and ceiling: the model's positions less
+            ``max_new_tokens``), checked for every owned problem before anything is sampled.
 
     Raises:
-        ValueError: On a bad rank/chunk size, or when the store was sampled with other settings.
+        ValueError: On a bad rank/chunk size, a prompt over the bound, two problems under one id, a store
+            another process is writing (:class:`~mathft.data.store_lock.StoreBusyError`), or a store
+            sampled with another model, template or setting (:class:`~mathft.data.fingerprint.FingerprintError`).
     """
     if not 0 <= rank < world_size:
         raise ValueError(f"rank must be in [0, world_size={world_size}), got {rank}")
@@ -136,32 +148,44 @@ def sample_to_store(
     start = time.perf_counter()
     stats = SampleRunStats()
     owned = _owned_problems(problems, rank, world_size, stats)
-    state = _StoreState.scan(store)
-    config = _resolve_seed(config, state)
-    settings = _settings(config)
-    _check_settings(state, settings, store)
-    plans = _plans(owned, state, config.num_samples, include_greedy, stats)
-    chunks = _chunks(plans, chunk_size)
-    writer = _ChunkWriter(store, {**(meta or {}), **settings}, grader or default_grader())
+    check_prompt_lengths(owned, tokenizer, prompt_template,
+                         prompt_token_limit(model, config.max_new_tokens, max_prompt_tokens))
+    with store.locked():  # held from reading what is stored to the last append
+        state = _StoreState.scan(store)
+        config = _resolve_seed(config, state)
+        settings = _settings(config)
+        _check_settings(state, settings, store, source if read_fingerprint(store.directory) is None else None)
+        store.claim(sample_fingerprint(config, prompt_template), source)
+        plans = _plans(owned, state, config.num_samples, include_greedy, stats)
+        writer = _ChunkWriter(store, {**(meta or {}), **settings}, grader or default_grader())
+        _sample_chunks(model, tokenizer, _chunks(plans, chunk_size), config, prompt_template, writer, stats, progress)
+    stats.seconds = time.perf_counter() - start
+    return stats
+
+
+def sample_fingerprint(config: SamplingConfig, prompt_template: str) -> dict[str, Any]:
+    """What, besides the model, fixes a store's samples: the template and the settings of ``_SETTINGS``.
+
+    ``num_samples`` is not in it: a rerun with more samples extends a store (samples 0..N-1 stay the same).
+    """
+    return {"prompt_template": prompt_template, **_settings(config)}
+
+
+def _sample_chunks(model: Any, tokenizer: Any, chunks: list[list[_Plan]], config: SamplingConfig, template: str,
+                   writer: _ChunkWriter, stats: SampleRunStats, progress: bool) -> None:
     with SamplingProgress(total=sum(len(c) for c in chunks), enabled=progress) as bar:
         for chunk in chunks:
-            samples = _sample_chunk(model, tokenizer, chunk, config, prompt_template)
+            samples = _sample_chunk(model, tokenizer, chunk, config, template)
             written, tokens = writer.write(samples)
             stats.samples_written += written
             stats.tokens += tokens
             bar.add_tokens(tokens)
             bar.add_problems(len(chunk))
-    stats.seconds = time.perf_counter() - start
-    return stats
 
 
 def _owned_problems(problems: Sequence[Problem], rank: int, world_size: int, stats: SampleRunStats) -> list[Problem]:
-    seen: set[str] = set()
     owned = []
-    for problem in problems:
-        if problem.id in seen:
-            continue  # same problem in another solution style: one set of samples per id
-        seen.add(problem.id)
+    for problem in first_per_id(problems):  # one set of samples per id; a taken id is an error
         if owner_rank(problem.id, world_size) != rank:
             continue
         if problem.answer is None:
@@ -191,9 +215,15 @@ def _settings(config: SamplingConfig) -> dict[str, Any]:
     }
 
 
-def _check_settings(state: _StoreState, settings: Mapping[str, Any], store: CandidateStore) -> None:
+def _check_settings(state: _StoreState, settings: Mapping[str, Any], store: CandidateStore,
+                    source: ModelSource | None) -> None:
     # One run writes every record with one set of settings, so the first sampled record speaks for the store.
+    # (The fingerprint checks the same and more; the model check covers stores written before fingerprints,
+    # and is skipped with one: a byte-identical copy of the model elsewhere is then accepted by its digest.)
     stored = state.settings or {}
+    if source is not None and "checkpoint" in stored and stored["checkpoint"] != str(source.path):
+        raise ValueError(f"{store.directory}: the store was sampled with model {stored['checkpoint']!r}, this run "
+                         f"uses {str(source.path)!r}; resume with the same model or write to a new store")
     for key in _SETTINGS:
         if key in stored and stored[key] != settings[key]:
             raise ValueError(

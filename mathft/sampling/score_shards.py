@@ -1,7 +1,8 @@
 """Evaluator scores kept beside a candidate store, and the store's records with those scores filled in.
 
 Layout: ``<store>/scores/<name>/shard-{rank:05d}.jsonl``, one ``{"problem_id", "sample_idx", "greedy",
-"score"}`` object a line. The candidate shards are never rewritten: scoring a store with a second
+"score", "model"}`` object a line (``model``: the evaluator's directory), beside a ``fingerprint.json`` of
+what scored them and one ``shard-{rank:05d}.lock`` per writer. The candidate shards are never rewritten: scoring a store with a second
 evaluator only adds a directory, and re-ranking reads both. Score shards are append-only with the same
 torn-line handling as the candidate shards (:func:`mathft.data.store.complete_lines`).
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mathft.data.store import CandidateStore, complete_lines
+from mathft.jsonl import loads_line
 from mathft.records import CandidateRecord, RecordError
 
 __all__ = ["ScoreKey", "score_key", "score_shard", "scorer_names", "read_scores", "score_line", "load_scored"]
@@ -46,9 +48,14 @@ def score_shard(store_dir: str | Path, name: str, rank: int) -> Path:
 
 
 def scorer_names(store_dir: str | Path) -> list[str]:
-    """Names of the scorers that wrote into the store, sorted."""
+    """Names of the scorers that wrote into the store (a score shard or more), sorted.
+
+    A folder with no shard is a run that failed before its first score (its lock and fingerprint only).
+    """
     root = Path(store_dir) / _SCORES
-    return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("shard-*.jsonl")))
 
 
 def score_line(key: ScoreKey, score: float, **extra: Any) -> str:
@@ -59,10 +66,7 @@ def score_line(key: ScoreKey, score: float, **extra: Any) -> str:
 
 
 def _parse_line(raw: str, where: str) -> tuple[ScoreKey, float]:
-    try:
-        obj = json.loads(raw)
-    except json.JSONDecodeError as err:
-        raise RecordError(f"{where}: invalid JSON ({err.msg} at column {err.colno})") from None
+    obj = loads_line(raw, where, RecordError)
     if not isinstance(obj, Mapping):
         raise RecordError(f"{where}: expected a JSON object, got {type(obj).__name__}")
     pid, idx, greedy, score = (obj.get(k) for k in ("problem_id", "sample_idx", "greedy", "score"))

@@ -23,7 +23,9 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from mathft.data.fingerprint import ModelSource, claim_fingerprint
 from mathft.data.store import CandidateStore, append_lines
+from mathft.data.store_lock import StoreLock
 from mathft.data.templates import EVALUATOR_TEMPLATE, check_template, evaluator_prompt, verdict_prompt
 from mathft.modules.verdict import VerdictTokens, score_verdicts
 from mathft.sampling.api import evaluation_mode
@@ -101,6 +103,20 @@ class PromptFitter:
             ids = self._encode(problem, solution[cut:])
         return (ids, True) if len(ids) <= self.max_length else (None, False)
 
+    def check_room(self) -> None:
+        """Fail unless a prompt with an empty problem and a short solution tail fits ``max_length``.
+
+        Otherwise nothing at all could be scored, and a run would finish "successfully" with no scores.
+
+        Raises:
+            ValueError: Naming ``max_length`` and the least value that leaves room.
+        """
+        need = len(self._encode("", "")) + _MIN_SOLUTION_TOKENS
+        if need > self.max_length:
+            raise ValueError(f"max_length={self.max_length} is too small: the evaluator template alone takes "
+                             f"{need - _MIN_SOLUTION_TOKENS} tokens and a solution needs {_MIN_SOLUTION_TOKENS} more; "
+                             f"use at least {need} (and room for the problems)")
+
     def _chars_for_tokens(self, text: str, count: int) -> int:
         """Characters at the start of ``text`` that make up its first ``count`` tokens (at least one)."""
         try:
@@ -125,6 +141,7 @@ def score_store(
     rank: int = 0,
     world_size: int = 1,
     progress: bool = True,
+    source: ModelSource | None = None,
 ) -> ScoreRunStats:
     """Score every candidate of the store that scorer ``name`` has not scored yet (this rank's share).
 
@@ -139,9 +156,14 @@ def score_store(
         rank: This process's rank; it scores the problems :func:`owner_rank` gives it.
         world_size: Number of ranks sharing the store.
         progress: Show a progress bar on stderr.
+        source: The evaluator's directory: recorded on every score line and in the scores' fingerprint
+            (``<store>/scores/<name>/fingerprint.json``), which a resume must match.
 
     Raises:
-        ValueError: On a bad template, batch size, length or rank.
+        ValueError: On a bad template, batch size, length or rank; a ``max_length`` too small for the
+            template itself; another process scoring this shard
+            (:class:`~mathft.data.store_lock.StoreBusyError`); or scores under ``name`` written by another
+            evaluator, template or ``max_length`` (:class:`~mathft.data.fingerprint.FingerprintError`).
     """
     check_template(template, ("problem", "solution"), "template")
     if batch_size < 1 or max_length < 1:
@@ -150,19 +172,13 @@ def score_store(
         raise ValueError(f"rank must be in [0, world_size={world_size}), got {rank}")
     start, stats = time.perf_counter(), ScoreRunStats()
     fitter = PromptFitter(tokenizer, template, max_length)
-    rows = _rows_to_score(store_dir, name, rank, world_size, stats)
+    fitter.check_room()
     shard = score_shard(store_dir, name, rank)
-    bar = tqdm(total=len(rows), unit="candidate", file=sys.stderr, disable=not progress, dynamic_ncols=True)
-    with bar, evaluation_mode(model):
-        device = next(model.parameters()).device
-        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-        for batch in _batches(rows, batch_size):
-            encoded = _encode_batch(batch, fitter, stats)
-            if encoded:
-                scores = _score_batch(model, [ids for _, ids, _ in encoded], fitter.tokens, int(pad or 0), device)
-                append_lines(shard, [_line(key, score, cut) for (key, _, cut), score in zip(encoded, scores)])
-                stats.scored += len(encoded)
-            bar.update(len(batch))
+    with StoreLock(shard.with_suffix(".lock"), f"scores {shard.parent} (rank {rank})"):
+        claim_fingerprint(shard.parent, {"template": template, "max_length": max_length}, source, verb="scored")
+        rows = _rows_to_score(store_dir, name, rank, world_size, stats)
+        extra = {"model": str(source.path)} if source is not None else {}
+        _score_rows(model, tokenizer, rows, fitter, shard, batch_size, stats, extra, progress)
     if stats.too_long:
         log.warning(
             "%d candidates not scored: their problem alone exceeds max_length=%d; raise it, or re-ranking "
@@ -172,8 +188,24 @@ def score_store(
     return stats
 
 
-def _line(key: tuple[str, int, bool], score: float, truncated: bool) -> str:
-    return score_line(key, score, truncated=True) if truncated else score_line(key, score)
+def _score_rows(model: Any, tokenizer: Any, rows: Sequence[_Row], fitter: PromptFitter, shard: Path, batch_size: int,
+                stats: ScoreRunStats, extra: dict[str, Any], progress: bool) -> None:
+    """Score ``rows`` a batch at a time, each batch appended durably to ``shard``."""
+    bar = tqdm(total=len(rows), unit="candidate", file=sys.stderr, disable=not progress, dynamic_ncols=True)
+    with bar, evaluation_mode(model):
+        device = next(model.parameters()).device
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        for batch in _batches(rows, batch_size):
+            encoded = _encode_batch(batch, fitter, stats)
+            if encoded:
+                scores = _score_batch(model, [ids for _, ids, _ in encoded], fitter.tokens, int(pad or 0), device)
+                append_lines(shard, [_line(key, score, cut, extra) for (key, _, cut), score in zip(encoded, scores)])
+                stats.scored += len(encoded)
+            bar.update(len(batch))
+
+
+def _line(key: tuple[str, int, bool], score: float, truncated: bool, extra: dict[str, Any]) -> str:
+    return score_line(key, score, truncated=True, **extra) if truncated else score_line(key, score, **extra)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ __all__ = [
     "DEPENDS_ON_TOP_N",
     "Summary",
     "metric_names",
+    "check_settings",
     "problem_values",
     "problem_costs",
     "summarize",
@@ -49,8 +50,23 @@ def metric_names(scored: bool = True) -> list[str]:
     return [name for name in (*SAMPLING_NAMES, *STRATEGY_NAMES) if scored or name in SCORE_FREE]
 
 
+def check_settings(k: int, top_n: int) -> None:
+    """Fail unless K and N' are positive integers.
+
+    ``k=0`` keeps no cluster and ``top_n=0`` votes over no sample; negative values slice from the end of
+    the cluster or score order. Each gives a number that looks like an accuracy and means nothing.
+
+    Raises:
+        ValueError: Naming the setting and its value.
+    """
+    for name, value in (("k", k), ("top_n", top_n)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+
+
 def problem_values(analysis: ProblemAnalysis, names: Iterable[str], *, k: int, top_n: int) -> dict[str, float]:
     """The verdict (0/1, or a fraction for unbiased pass@1) of each named metric on one problem."""
+    check_settings(k, top_n)
     out: dict[str, float] = {}
     for name in names:
         if name in SAMPLING_METRICS:
@@ -96,7 +112,11 @@ def summarize(
         k: K of the MajK metrics.
         top_n: N' of ``maj1_topN``.
         names: Metrics to compute; defaults to all, or to the score-free ones when a problem is unscored.
+
+    Raises:
+        ValueError: When ``k`` or ``top_n`` is not a positive integer.
     """
+    check_settings(k, top_n)
     if names is None:
         names = metric_names(scored=all(a.scores is not None for a in analyses))
     values = [problem_values(a, names, k=k, top_n=top_n) for a in analyses]

@@ -69,3 +69,24 @@ def test_best_checkpoint_is_selected_by_pass1_and_exported(tiny_backbone_dir, tm
 def test_generations_markdown_escapes_table_cells() -> None:
     table = generations_markdown([{"problem": "a|b", "gold": "1", "answer": None, "text": "x\ny"}])
     assert "a\\|b" in table and "x<br>y" in table and table.count("\n") == 2
+
+
+def test_evaluator_figure_draws_the_rerank_strategies(tiny_backbone_dir, tmp_path) -> None:
+    """The evaluator's metric re-ranks: LogFigures logs the strategies figure (Figure 1) with curves in it,
+    where Figure 3 (MajK@N, the generator's) would draw nothing from the evaluator's metric names."""
+    from mathft.callbacks.generations import selection_curves, selection_figure
+    from mathft.metrics.figures import majk_figure
+    from mathft.modules import EvaluatorModule
+
+    pl.seed_everything(0)
+    module = EvaluatorModule(BackboneConfig(str(tiny_backbone_dir)), optimizer=lambda p: torch.optim.AdamW(p, lr=1e-2))
+    trainer = pl.Trainer(accelerator="cpu", max_steps=2, default_root_dir=tmp_path, num_sanity_val_steps=0,
+                         logger=TensorBoardLogger(tmp_path / "tb", name=""), enable_progress_bar=False,
+                         enable_model_summary=False, enable_checkpointing=False, callbacks=[LogFigures()])
+    trainer.fit(module, datamodule=ToyDataModule(str(tiny_backbone_dir), "evaluator"))
+
+    assert "val/strategies" in _tags(tmp_path / "tb")
+    by_k, by_top_n = selection_curves(module.selection_metric)
+    tag, figure = selection_figure(by_k, by_top_n)
+    assert tag == "val/strategies" and sum(len(ax.lines) for ax in figure.axes) > 0
+    assert sum(len(ax.lines) for ax in majk_figure(by_k).axes) == 0  # what it logged before

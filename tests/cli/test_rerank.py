@@ -37,7 +37,7 @@ def test_example_file_hand_values(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert report["evaluator_cost"] == pytest.approx(
         {"rr_all": 1, "rr_majK": 8 / 9, "w_rr": 1, "w_rr_majK": 8 / 9, "maj1": 0, "maj1_topN": 1}
     )
-    assert report["grader"] == {"timeouts": 0, "parse_failures": 0}
+    assert report["grader"] == {"timeouts": 0, "parse_failures": 0, "policy": "exact"}
     table = capsys.readouterr().out
     assert "3 problems, 17 candidates" in table and "rr_majK" in table and "33.3%" in table
     assert not list(tmp_path.glob(".*tmp"))  # the temporary file was renamed, not left behind

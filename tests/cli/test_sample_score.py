@@ -76,7 +76,7 @@ def test_torchrun_ranks_equal_one_process(tiny_backbone_dir, problem_file, tmp_p
         monkeypatch.setenv("LOCAL_RANK", str(rank))
         monkeypatch.setenv("WORLD_SIZE", "2")
         assert mathft_main(_args(tiny_backbone_dir, problem_file, sharded)) == 0
-    assert sorted(p.name for p in sharded.iterdir()) == ["shard-00000.jsonl", "shard-00001.jsonl"]
+    assert sorted(p.name for p in sharded.glob("shard-*.jsonl")) == ["shard-00000.jsonl", "shard-00001.jsonl"]
     assert _texts(sharded) == _texts(single)
     out = capsys.readouterr().out
     assert "rank 0/2:" in out and "store: 8 problems, 32 samples, mean correctness" in out

@@ -166,3 +166,63 @@ def test_inverse_linear_has_room_for_the_demo():
     """The demo draws thousands of distinct equations, test problems disjoint from training ones."""
     train = [p for p in generate(3000, seed=0, families=["inverse_linear"]) if p.style == "math"]
     assert len({problem_key(p.problem) for p in train}) == 3000
+
+
+_TABLE = re.compile(r"f\((\d+)\)=(\d+)")
+_TABLE_QUESTION = re.compile(r"Find \$x\$ if \$((?:f\()+)x\)+ = (\d+)\$")
+
+
+def _read_table_problem(text: str) -> tuple[dict[int, int], int, int]:
+    """(table, depth, target) read back from an ``inverse_table`` statement."""
+    head, _, question = text.partition("Find")
+    nested, target = _TABLE_QUESTION.search("Find" + question).groups()
+    return {int(k): int(v) for k, v in _TABLE.findall(head)}, nested.count("f("), int(target)
+
+
+def _apply(table: dict[int, int], x: int, depth: int) -> int:
+    for _ in range(depth):
+        x = table[x]
+    return x
+
+
+def test_inverse_table_answers_are_the_unique_inverse_at_every_level():
+    """Each table is a permutation of 1..n, so exactly one x reaches the target, and it is the gold."""
+    problems = [p for p in generate(500, seed=5, families=["inverse_table"]) if p.style == "math"]
+    assert {p.level for p in problems} == {1, 2, 3, 4, 5}
+    depths = collections.Counter()
+    for p in problems:
+        table, depth, target = _read_table_problem(p.problem)
+        assert sorted(table) == sorted(table.values()) == list(range(1, len(table) + 1)), p.problem
+        solutions = [x for x in table if _apply(table, x, depth) == target]
+        assert solutions == [int(p.answer)], p.problem
+        assert is_equivalent(p.answer, extract_answer(p.solution))
+        depths[p.level, depth] += 1
+    assert {level: depth for level, depth in depths} == {1: 1, 2: 2, 3: 2, 4: 3, 5: 3}
+
+
+def test_inverse_table_checks_are_forward_lookups_and_misses_are_written_as_such():
+    """Every tried guess is checked by honest look-ups in the problem's table; a miss ends in ``v \\neq t``
+    and is followed by another guess; the last guess is the answer and lands on the target."""
+    problems = generate(300, seed=6, families=["inverse_table"])
+    tries_per_solution = collections.Counter()
+    try_line = re.compile(r"Try \$x=(\d+)\$[.:]")
+    for p in problems:
+        table, depth, target = _read_table_problem(p.problem)
+        work = p.solution.split("# Answer")[0]
+        guesses = [int(g) for g in try_line.findall(work)]
+        assert guesses[-1] == int(p.answer) and len(set(guesses)) == len(guesses) <= 3, p.solution
+        tries_per_solution[len(guesses)] += 1
+        for guess in guesses:
+            value = guess
+            for _ in range(depth):
+                assert f"f({value})={table[value]}" in work, p.solution
+                value = table[value]
+            if guess != guesses[-1]:
+                assert f"={value} \\neq {target}$" in work, p.solution
+        assert work.count("\\neq") == len(guesses) - 1, p.solution
+    assert all(tries_per_solution[n] > 0.15 * len(problems) for n in (1, 2, 3)), tries_per_solution
+
+
+def test_inverse_table_has_room_for_the_demo():
+    train = [p for p in generate(3000, seed=0, families=["inverse_table"]) if p.style == "math"]
+    assert len({problem_key(p.problem) for p in train}) == 3000

@@ -73,3 +73,49 @@ def test_lightning_injects_distributed_sampler_and_plan_follows():
     new = _update_dataloader(loader, dist, mode=RunningStage.TRAINING)
     assert isinstance(new.batch_sampler, PlannedBatchSampler) and new.batch_sampler._world() == (2, 1)
     assert new.batch_sampler.planner is planner and len(new.batch_sampler) == 26
+
+
+def _loader(sampler: PlannedBatchSampler, **kwargs):
+    from mathft.datamodules.batching import PlannedDataLoader
+
+    return PlannedDataLoader(list(range(203)), batch_sampler=sampler, collate_fn=lambda rows: rows, **kwargs)
+
+
+def _sampler(epoch: int = 0) -> PlannedBatchSampler:
+    sampler = PlannedBatchSampler(EpochSampler(203), 8, planner=BucketBatches(LENGTHS, 8), seed=3)
+    sampler.set_epoch(epoch)
+    return sampler
+
+
+def test_resumed_loader_serves_the_rest_of_the_epoch_plan():
+    """26 batches per epoch: after 10 delivered (epoch 1), the position is (1, 10) and a fresh loader
+    loaded with it yields exactly batches 10..25 of epoch 1's plan, then epoch 2 from its start."""
+    first = _loader(_sampler(epoch=1))
+    seen = []
+    for batch in first:
+        seen.append(batch)
+        if len(seen) == 10:
+            break
+    state = first.state_dict()
+    assert state == {"epoch": 1, "served": 10}
+
+    resumed = _loader(_sampler())  # a new process: the sampler starts at epoch 0 until loaded
+    resumed.load_state_dict(state)
+    rest = list(resumed)
+    assert seen + rest == list(_loader(_sampler(epoch=1)))
+    assert resumed.state_dict() == {"epoch": 1, "served": 26}
+
+    done = _loader(_sampler())
+    done.load_state_dict({"epoch": 1, "served": 26})  # saved at the epoch's end: go on with epoch 2
+    assert list(done) == list(_loader(_sampler(epoch=2)))
+
+
+def test_position_counts_delivered_batches_not_worker_prefetch():
+    """With 2 workers prefetching 2 batches each, the sampler runs ahead; the position still counts the 3
+    batches the loop received."""
+    loader = _loader(_sampler(), num_workers=2, prefetch_factor=2)
+    iterator = iter(loader)
+    for _ in range(3):
+        next(iterator)
+    assert loader.state_dict() == {"epoch": 0, "served": 3}
+    del iterator

@@ -23,6 +23,18 @@ def test_none_and_noise_join_no_cluster(grader: Grader) -> None:
     assert grader.cluster_answers(answers) == [[3, 6], [10]]
 
 
+def test_benchmark_pool_answers(grader: Grader) -> None:
+    """The answers on which benchmarks/bench_grader.py's clustering differs from Math-Verify's, by decision.
+
+    ``}{`` (answer_pools.JUNK) has no letter or digit: noise, in no cluster (Math-Verify's parse keeps it as a
+    fallback string, a cluster of its own); ``\\frac{`` is unreadable but has letters, so it matches its
+    own spelling; ``10 + 5 i`` is ``5i+10``; ``75`` is ``75\\%`` and ``0.75`` is neither (the percent rows).
+    """
+    answers = ["}{", "5", "}{", "\\frac{", "\\frac{", "I cannot determine the answer", "", "5.",
+               "10 + 5 i", "5i+10", "75", "75\\%", "0.75"]
+    assert grader.cluster_answers(answers) == [[1, 7], [3, 4], [8, 9], [10, 11], [5], [12]]
+
+
 def test_unreadable_answers_still_match_their_own_spelling(grader: Grader) -> None:
     """A ratio like 3:2 is outside the parser, but ten samples answering it still form a cluster."""
     assert grader.cluster_answers(["3:2", "3 : 2", "2:3"]) == [[0, 1], [2]]

@@ -17,10 +17,10 @@ ROWS: dict[str, list[tuple[str, str | None, bool]]] = {
         ("\\frac{3}{4}", "3/4", True), ("\\frac{3}{4}", "\\dfrac34", True), ("\\frac{3}{4}", "0.75", True),
         ("\\frac{3}{4}", ".75", True), ("\\frac{3}{4}", "0.7", False), ("\\frac{3}{4}", "\\frac{4}{3}", False),
     ],
-    "rounded decimal of an exact gold": [
-        ("\\frac{1}{3}", "0.333", True), ("\\frac{1}{3}", "0.3333", True), ("\\frac{2}{3}", "0.667", True),
-        ("\\sqrt{2}", "1.414", True), ("\\pi", "3.14", True), ("\\frac{1}{3}", "0.33", False),
-        ("\\frac{2}{3}", "0.666", False), ("\\sqrt{2}", "1.4", False), ("\\pi", "3.141", False),
+    "approximation of an exact gold": [
+        ("\\frac{1}{3}", "0.333", False), ("\\frac{2}{3}", "0.667", False), ("\\sqrt{2}", "1.414", False),
+        ("\\pi", "3.14", False), ("2\\pi", "6.28", False), ("\\frac{3}{8}", "0.375", True),
+        ("\\frac{1}{3}", "0.\\overline{3}", True),
     ],
     "rounded gold is compared as written": [
         ("3.14", "\\pi", False), ("3.14", "3.14159", False), ("3.14", "3.140", True),
@@ -95,7 +95,8 @@ ROWS: dict[str, list[tuple[str, str | None, bool]]] = {
 
 # The "Nuances fixed by the implementation" list of docs/grading.md.
 NUANCES: dict[str, list[tuple[str, str | None, bool]]] = {
-    "lists are sets": [("1, 2", "2, 1, 2", True), ("\\{1, 2\\}", "\\{1, 2, 3\\}", False)],
+    "lists are sets": [("1, 2", "2, 1, 2", True), ("\\{1, 2\\}", "\\{1, 2, 3\\}", False), ("1", "1, 1", True),
+                       ("\\{3\\}", "3", True), ("3", "3, 4", False)],
     "interval is a pair, matrix is not a tuple": [
         ("(2,5)", "(2,5)", True), ("\\begin{pmatrix}1\\\\2\\end{pmatrix}", "(1,2)", False),
     ],
@@ -114,6 +115,7 @@ NUANCES: dict[str, list[tuple[str, str | None, bool]]] = {
     "excluded points and repeating decimals": [
         ("x \\ne 2", "(-\\infty, 2) \\cup (2, \\infty)", True), ("\\frac{1}{6}", "0.1\\overline{6}", True),
         ("\\frac{1}{3}", "0.333\\ldots", True), ("\\frac{1}{3}", "0.3\\overline{4}", False),
+        ("\\frac{1}{6}", "0.1666\\ldots", True), ("\\pi", "3.14159\\ldots", False),
     ],
     "empty set, floor, greek": [
         ("\\emptyset", "\\{\\}", True), ("\\varnothing", "\\emptyset", True), ("\\emptyset", "0", False),
@@ -146,7 +148,32 @@ def test_every_row_has_both_verdicts() -> None:
             assert {expected for *_, expected in cases} == {True, False}, row
 
 
-def test_clustering_applies_rounding_both_ways(grader: Grader) -> None:
-    """Between two predictions either may be the decimal; is_equivalent only rounds the prediction."""
-    assert grader.cluster_answers(["0.333", "\\frac{1}{3}"]) == [[0, 1]]
-    assert grader.is_equivalent("0.333", "\\frac{1}{3}") is False
+# approximate=True keeps the rounding rule (Qwen2.5-Math's tolerance convention).
+APPROXIMATE = [
+    ("\\frac{1}{3}", "0.333", True), ("\\frac{1}{3}", "0.3333", True), ("\\frac{2}{3}", "0.667", True),
+    ("\\sqrt{2}", "1.414", True), ("\\pi", "3.14", True), ("\\frac{1}{3}", "0.33", False),
+    ("\\frac{2}{3}", "0.666", False), ("\\sqrt{2}", "1.4", False), ("\\pi", "3.141", False),
+    ("3.14", "\\pi", False), ("3.14", "3.140", True),
+]
+
+
+@pytest.fixture(scope="module")
+def approximate_grader() -> Grader:
+    with Grader(approximate=True, timeout_s=20.0) as fresh:
+        yield fresh
+
+
+@pytest.mark.parametrize(("gold", "pred", "expected"), APPROXIMATE)
+def test_approximate_policy_rounds(approximate_grader: Grader, gold: str, pred: str, expected: bool) -> None:
+    _check(approximate_grader, gold, pred, expected)
+
+
+def test_clustering_applies_rounding_both_ways(approximate_grader: Grader) -> None:
+    """With approximate=True either of two predictions may be the decimal; is_equivalent only rounds the
+    prediction."""
+    assert approximate_grader.cluster_answers(["0.333", "\\frac{1}{3}"]) == [[0, 1]]
+    assert approximate_grader.is_equivalent("0.333", "\\frac{1}{3}") is False
+
+
+def test_default_clustering_does_not_round(grader: Grader) -> None:
+    assert grader.cluster_answers(["0.333", "\\frac{1}{3}"]) == [[0], [1]]

@@ -60,6 +60,7 @@ PRM800K_ACCEPTS = [
 ]
 
 PRM800K_REJECTS = [
+    ("\\frac{1}{3}", "0.333"),  # an approximation of an exact gold (the default policy agrees since issue 12)
     ("(1,2)", "(2,1)"),
     ("[1,2)", "(1,2)"),
     ("(1,2)", "1,2"),
@@ -70,7 +71,7 @@ PRM800K_REJECTS = [
 
 MATHFT_MORE_LENIENT = [
     ("\\frac{1}{2}", "\\frac{2}{4}"),  # PRM800K rejects unreduced fractions by design; the policy accepts
-    ("\\frac{1}{3}", "0.333"),  # a correctly rounded decimal (policy row 3)
+    ("7", "\\text{seven}"),  # a number written as a word (issue 12; PRM800K compares the strings)
     ("\\tan x", "\\frac{\\sin x}{\\cos x}"),  # parsed, not string-mangled, function applications
 ]
 

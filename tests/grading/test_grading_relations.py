@@ -62,12 +62,14 @@ def test_relation(grader: Grader, gold: str, pred: str, expected: bool) -> None:
     ("gold", "pred", "expected"),
     [
         ("3\\sqrt{2}", "3\\sqrt{2} \\approx 4.24", True), ("3\\sqrt{2}", "x = 3\\sqrt{2} \\approx 4.243", True),
-        ("3\\sqrt{2}", "3\\sqrt{2} \\approx 4.2", False), ("3\\sqrt{2}", "3\\sqrt{2} = 4.25", False),
+        ("3\\sqrt{2}", "3\\sqrt{2} \\approx 4.2", True), ("3\\sqrt{2}", "3\\sqrt{2} = 4.25", False),
+        ("3\\sqrt{2}", "3\\sqrt{2} \\approx 4.3", False), ("4.24", "3\\sqrt{2} \\approx 4.24", True),
+        ("4.24", "4.24", True), ("3\\sqrt{2}", "4.24", False),
     ],
 )
 def test_exact_then_approximation(grader: Grader, gold: str, pred: str, expected: bool) -> None:
-    """``exact \\approx decimal`` states its last side, which the rounding rule then grades (one way only:
-    a rounded gold is compared as written)."""
+    """``exact \\approx decimal`` states both sides when the decimal rounds the exact one (to any number of
+    digits); a wrong gloss (``4.3``) leaves only the decimal, and a bare decimal is an approximation."""
     assert grader.is_equivalent(gold, pred) is expected
 
 

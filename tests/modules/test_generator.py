@@ -45,8 +45,10 @@ def test_generator_fits_and_logs_decoding_metrics(backbone_config, tiny_backbone
     trainer.fit(module, datamodule=ToyDataModule(str(tiny_backbone_dir), "generator"))
     assert any(not torch.equal(v, before[k]) for k, v in module.model.state_dict().items())
     metrics = trainer.callback_metrics
-    for key in ("train/loss", "val/loss", "val/pass@1", "val/pass@1_best", "val/pass@2", "val/maj1@2", "val/maj8@2"):
+    for key in ("train/loss", "val/loss", "val/pass@1", "val/pass@1_best", "val/pass@2", "val/maj1@2"):
         assert key in metrics, key
+    # MajK@N with K=8 >= N=2 keeps every cluster: it would only repeat Pass@N under another name.
+    assert not any(key.startswith("val/maj8@") for key in metrics)
     assert module.val_generations and {"problem", "gold", "text"} <= set(module.val_generations[0])
     assert "val_metric" not in module.hparams and "backbone" in module.hparams
 
@@ -111,3 +113,44 @@ def test_packed_batch_loss_equals_unpacked(backbone_config, tiny_tokenizer) -> N
     counts = [int((r["labels"][:, 1:] != -100).sum()) for r in rows]
     expected = sum(l * c for l, c in zip(losses, counts)) / sum(counts)
     assert got.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_best_is_logged_only_while_fitting(backbone_config, tiny_backbone_dir, tmp_path) -> None:
+    """fit logs val/pass@1_best; a later `validate` of the same module logs val/pass@1 but no *_best and
+    leaves the best-so-far untouched."""
+    pl.seed_everything(0)
+    module = _module(backbone_config, generation=GenerationSettings(max_new_tokens=4))
+    trainer = _trainer(tmp_path, max_steps=2)
+    data = ToyDataModule(str(tiny_backbone_dir), "generator")
+    trainer.fit(module, datamodule=data)
+    assert "val/pass@1_best" in trainer.callback_metrics
+    updates = module.val_pass1_best.update_count
+    trainer.validate(module, datamodule=data, verbose=False)
+    assert "val/pass@1" in trainer.callback_metrics and "val/pass@1_best" not in trainer.callback_metrics
+    assert module.val_pass1_best.update_count == updates
+
+
+def test_best_so_far_travels_in_the_checkpoint(backbone_config) -> None:
+    """Best 0.75 saved by one module is the best of a fresh one after loading: a resumed run's
+    val/pass@1_best continues from 0.75, not from the first value it sees."""
+    saved, fresh = _module(backbone_config), _module(backbone_config)
+    saved.val_pass1_best.update(torch.tensor(0.25))
+    saved.val_pass1_best.update(torch.tensor(0.75))
+    checkpoint: dict = {}
+    saved.on_save_checkpoint(checkpoint)
+    fresh.on_load_checkpoint(checkpoint)
+    fresh.val_pass1_best.update(torch.tensor(0.5))
+    assert fresh.val_pass1_best.compute().item() == 0.75
+
+
+@pytest.mark.parametrize(("num_samples", "k", "expected"), [(8, 4, "val/maj4@8"), (4, 8, None), (4, 4, None)])
+def test_majk_is_logged_with_numbers_only_when_k_is_below_n(backbone_config, num_samples, k, expected) -> None:
+    """MajK@N keeps the K largest of at most N clusters: with K >= N it is Pass@N under another name."""
+    from mathft.metrics import SamplingMetrics
+
+    module = _module(backbone_config, generation=GenerationSettings(num_samples=num_samples),
+                     val_metric=SamplingMetrics(k=k))
+    names = {f"val/{name}" for name in module._logged_names().values()}
+    assert {"val/pass@1", f"val/pass@{num_samples}", f"val/maj1@{num_samples}"} <= names
+    assert {n for n in names if n.startswith("val/maj") and not n.startswith("val/maj1@")} == (
+        {expected} if expected else set())

@@ -57,7 +57,8 @@ def test_bad_choice_names_key() -> None:
 
 
 def test_overrides_apply_and_unknown_override_is_named() -> None:
-    config = load_config(CONFIGS / "pipeline" / "micro.yaml", ["sampling.num_samples=3", "rerank.ks=[1,3]"])
+    config = load_config(CONFIGS / "pipeline" / "micro.yaml",
+                         ["sampling.num_samples=3", "rerank.ks=[1,3]", "rerank.top_ns=[2,3]"])
     assert config.sampling.num_samples == 3 and config.rerank.ks == [1, 3]
     with pytest.raises(ConfigError, match=r"sampling\.tempreature"):
         load_config(CONFIGS / "pipeline" / "micro.yaml", ["sampling.tempreature=0.5"])

@@ -12,6 +12,7 @@ problems ``p00..p39``, the first ``c`` of them right for a metric with ``c`` rig
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from pathlib import Path
@@ -22,6 +23,7 @@ import pytest
 from mathft.pipeline import load_config
 from mathft.pipeline.config import PipelineConfig
 from mathft.pipeline.evaluation import outcome_table
+from mathft.pipeline.findings import comparison_label
 from mathft.pipeline.report import build_report, render_markdown, write_report
 from mathft.selection import from_clusters
 from mathft.selection.verdicts import STRATEGY_NAMES
@@ -184,6 +186,19 @@ def test_text_follows_the_data_source(report: dict[str, Any], tmp_path: Path) ->
     assert "test problems from data/MATH/test" in markdown
 
 
+def test_text_names_the_real_data_and_its_tokenizer(tmp_path: Path) -> None:
+    """A scratch model on MATH files: the count of training problems and where its tokenizer came from."""
+    config = load_config(MICRO, ["data.synthetic=false", "data.train_files=[math/train.jsonl]",
+                                 "data.test_files=[math/test.jsonl]"])
+    markers = {**make_markers(), "data": {"seconds": 0.1, "metrics": {"train_problems": 400, "test_problems": 100}},
+               "backbone": {"seconds": 1.0, "metrics": {"parameters": 30_000}}}
+    markdown = render_markdown(build_report(config, markers, tmp_path))
+    assert ("This run fine-tuned a 0.03M-parameter Llama trained from scratch (its tokenizer trained on the "
+            "training problems) on 400 training problems from math/train.jsonl (test problems from "
+            "math/test.jsonl)") in markdown
+    assert "synthetic" not in markdown.lower()
+
+
 @pytest.mark.parametrize("auroc", [None, math.nan])
 def test_undefined_auroc_is_null_and_na(config: PipelineConfig, tmp_path: Path, auroc: float | None) -> None:
     write_report(tmp_path, config, make_markers(auroc=auroc))
@@ -210,3 +225,18 @@ def test_outcome_table_lists_each_problem_in_order() -> None:
     table = outcome_table([a, b], ["maj1@N", "pass@N", "pass@1"], k=1, top_n=1)
     assert table == {"problem_ids": ["a", "b"],
                      "outcomes": {"maj1@N": [1, 0], "pass@N": [1, 1], "pass@1": [0.666667, 0.333333]}}
+
+
+def test_ssft_against_the_few_shot_baseline_is_a_paired_comparison(tmp_path: Path) -> None:
+    """With a few-shot stage the report pairs the SSFT generator against the base model (paper Table 2)."""
+    config = load_config(MICRO, ["evaluator.losses=[margin]", "generator.styles=[math]", "multitask.enabled=false"])
+    markers = {k: v for k, v in make_markers().items() if k in (
+        "sample_test_math", "evaluator_margin", "rerank_margin")}
+    fewshot = {"pass@1": _first(4), "maj1@N": _first(6), "majK@N": _first(8), "pass@N": _first(12)}
+    markers["sample_test_fewshot_math"] = copy.deepcopy(markers["sample_test_math"])
+    markers["sample_test_fewshot_math"]["metrics"]["per_problem"]["outcomes"] = fewshot
+    report = build_report(config, markers, tmp_path)
+    entry = report["significance"]["math-fewshot_math:pass@1"]
+    assert entry["n"] == 40 and entry["diff"] == pytest.approx(6 / 40)
+    assert report["significance"]["math-fewshot_math:maj1@N"]["diff"] == pytest.approx(14 / 40)
+    assert "few-shot base model (math prompt)" in comparison_label(report, "math-fewshot_math:pass@1")

@@ -21,12 +21,8 @@ CONFIG = SamplingConfig(num_samples=4, max_new_tokens=10, seed=3, batch_size=16,
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: on a shared CPU, threads spin-waiting on a busy core make the tiny model crawl."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_thread):
+    """Every test here runs with one torch thread (see tests/conftest.py)."""
 
 
 @pytest.fixture

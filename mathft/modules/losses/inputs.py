@@ -1,17 +1,21 @@
-"""The small typed inputs that every loss component's ``forward`` takes.
+"""The small typed inputs that every loss component's ``forward`` takes, and the two kinds of component.
 
 Keeping the inputs in two dataclasses (token-level and verdict-level) lets a new loss be written as one
 small ``nn.Module`` and named in YAML, without the LightningModule knowing which loss it runs.
+:class:`TokenLoss` and :class:`VerdictLoss` say what such a module looks like; the modules' ``loss``
+arguments are typed with them, so the CLI lists and accepts only matching components (typed as any
+``nn.Module``, ``--help`` listed every module class torch defines).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 from torch import Tensor
 
-__all__ = ["TokenLossInputs", "VerdictLossInputs", "log_verdict_score"]
+__all__ = ["TokenLossInputs", "VerdictLossInputs", "TokenLoss", "VerdictLoss", "log_verdict_score"]
 
 
 @dataclass(frozen=True)
@@ -58,3 +62,16 @@ class VerdictLossInputs:
 def log_verdict_score(log_p_correct: Tensor, log_p_incorrect: Tensor) -> Tensor:
     """``log S = log p(c) - log(p(c) + p(i))``, computed stably with ``logaddexp`` (paper Eq. 7)."""
     return log_p_correct - torch.logaddexp(log_p_correct, log_p_incorrect)
+
+
+class TokenLoss(Protocol):
+    """A generator loss component: an ``nn.Module`` whose ``forward`` maps :class:`TokenLossInputs` to a scalar."""
+
+    def forward(self, inputs: TokenLossInputs) -> Tensor: ...
+
+
+class VerdictLoss(Protocol):
+    """An evaluator loss component: an ``nn.Module`` whose ``forward`` maps :class:`VerdictLossInputs` to a
+    scalar. It may declare ``needs_pairs = True`` (pair-only batches) or ``requires_mle = True``."""
+
+    def forward(self, inputs: VerdictLossInputs) -> Tensor: ...
