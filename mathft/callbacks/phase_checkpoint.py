@@ -17,7 +17,8 @@ class PhaseCheckpoint(TaskMetricCheckpoint):
     """:class:`TaskMetricCheckpoint` selecting only among the validations of phase ``phase``.
 
     Files go to ``<default_root_dir>/checkpoints/<phase>_<name>/``; ``last.ckpt`` and stop signals are
-    left to the run's own checkpoint callback. The module creates one per phase (``configure_callbacks``).
+    left to the run's own checkpoint callback. The module adds one per phase with a ``monitor`` to the
+    trainer's callbacks in its ``setup`` (not via ``configure_callbacks``; see the module).
 
     Args:
         phase: Index of the phase.

@@ -2,8 +2,10 @@
 with a message naming the option and the allowed range, not minutes later as a traceback.
 
 The ``argparse`` types (:func:`int_range`, :func:`float_range`) reject a value while the command line is
-parsed; the other checks look at what the options point to: an output folder that can be written, a
-model directory that exists, the ``RANK``-style variables, config files.
+parsed, with the range checks (:func:`int_problem`, :func:`float_problem`) that the pipeline config's keys
+also use (:mod:`mathft.pipeline.config_ranges`), so both say a range the same way; the other checks
+look at what the options point to: an output folder that can be written, a model directory that exists,
+the ``RANK``-style variables, config files.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from pathlib import Path
 
 from mathft.model_paths import hub_problem, missing_local_model, weights_problem
 
-__all__ = ["InputError", "int_range", "float_range", "check_output_dir", "check_rank_env", "check_local_model",
-           "config_files", "check_config_files"]
+__all__ = ["InputError", "int_problem", "float_problem", "int_range", "float_range", "check_output_dir",
+           "check_rank_env", "check_local_model", "config_files", "check_config_files"]
 
 # torchrun's variables; Lightning reads RANK with a bare int() when it is imported, so a bad value must be
 # caught before anything imports it.
@@ -28,6 +30,35 @@ class InputError(ValueError):
     """An option, variable or path is unusable; the message names it and what is allowed."""
 
 
+def _span(low: float | None = None, high: float | None = None, *, low_open: bool = False,
+         high_open: bool = False) -> str:
+    """`` in [low, high]`` (a bracket round where open), `` >= low``, `` > low``, `` <= high``, `` < high`` or
+    nothing: a range as every message of the command line and the pipeline config says it."""
+    if low is not None and high is not None:
+        return f" in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+    if low is not None:
+        return f" {'>' if low_open else '>='} {low}"
+    return f" {'<' if high_open else '<='} {high}" if high is not None else ""
+
+
+def int_problem(value: object, low: int | None = None, high: int | None = None) -> str | None:
+    """``must be an integer`` and its range when ``value`` is no integer (a bool is none) in ``[low, high]``;
+    ``None`` when it is one."""
+    ok = isinstance(value, int) and not isinstance(value, bool)
+    ok = ok and (low is None or value >= low) and (high is None or value <= high)  # type: ignore[operator]
+    return None if ok else f"must be an integer{_span(low, high)}"
+
+
+def float_problem(value: object, low: float | None = None, high: float | None = None, *, low_open: bool = False,
+                  high_open: bool = False) -> str | None:
+    """``must be a finite number`` and its range when ``value`` is no finite number (a bool is none) in the
+    range (ends open where asked); ``None`` when it is one."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (low is None or (value > low if low_open else value >= low))  # type: ignore[operator]
+    ok = ok and (high is None or (value < high if high_open else value <= high))  # type: ignore[operator]
+    return None if ok else f"must be a finite number{_span(low, high, low_open=low_open, high_open=high_open)}"
+
+
 def int_range(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
     """An ``argparse`` type: an integer in ``[low, high]`` (either end may be open)."""
     def parse(text: str) -> int:
@@ -35,8 +66,9 @@ def int_range(low: int | None = None, high: int | None = None) -> Callable[[str]
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"must be an integer{_span(low, high)}, got {text[:40]!r}") from None
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"must be an integer{_span(low, high)}, got {value}")
+        problem = int_problem(value, low, high)
+        if problem:
+            raise argparse.ArgumentTypeError(f"{problem}, got {value}")
         return value
 
     return parse
@@ -53,21 +85,12 @@ def float_range(low: float | None = None, high: float | None = None, *,
             value = float(text)
         except ValueError:
             value = math.nan
-        below = low is not None and (value <= low if low_open else value < low)
-        if not math.isfinite(value) or below or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"must be a finite number{_span(low, high, low_open)}, got {text[:40]!r}")
+        problem = float_problem(value, low, high, low_open=low_open)
+        if problem:
+            raise argparse.ArgumentTypeError(f"{problem}, got {text[:40]!r}")
         return value
 
     return parse
-
-
-def _span(low: float | None, high: float | None, low_open: bool = False) -> str:
-    """`` in [low, high]``, `` >= low``, `` > low`` or `` <= high``: the range as the messages say it."""
-    if low is not None and high is not None:
-        return f" in {'(' if low_open else '['}{low}, {high}]"
-    if low is not None:
-        return f" {'>' if low_open else '>='} {low}"
-    return f" <= {high}" if high is not None else ""
 
 
 def check_output_dir(path: str | Path, option: str = "--out") -> Path:

@@ -22,15 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mathft.grading import POLICIES
 from mathft.jsonl import check_regular_file, loads_line
 
 __all__ = ["GradeInputError", "GradedLine", "main", "read_lines", "grade_lines", "summarize"]
 
 _MAX_REPORTED = 20  # malformed lines named in the error; the count says how many more there are
-_POLICIES = {
-    "exact": "approximations of exact answers are wrong (as the PRM800K grader and Math-Verify decide)",
-    "approximate": "rounded decimals of exact answers accepted (Qwen2.5-Math's tolerance convention)",
-}
 
 
 class GradeInputError(ValueError):
@@ -152,8 +149,7 @@ def summarize(graded: Sequence[GradedLine], grader: Any, source: Path) -> dict[s
 
 
 def _default_output(source: Path) -> Path:
-    name = source.name.removesuffix(".jsonl") if source.name.endswith(".jsonl") else source.name
-    return source.with_name(f"{name}.graded.jsonl")
+    return source.with_name(f"{source.name.removesuffix('.jsonl')}.graded.jsonl")
 
 
 def _write(graded: Sequence[GradedLine], summary: dict[str, Any], output: Path, summary_path: Path | None) -> None:
@@ -178,7 +174,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     return "\n".join([
         f"graded {summary['lines']} lines of {summary['input']}",
         f"accuracy {summary['accuracy']:.1%} ({summary['correct']}/{summary['lines']}), grading policy "
-        f"{policy!r}: {_POLICIES[policy]}",
+        f"{policy!r}: {POLICIES[policy]}",
         f"{summary['no_answer']} without an answer, {summary['parse_failures']} parse failures (compared by "
         f"spelling only), {summary['timeouts']} timeouts, {summary['too_long']} too long",
     ])

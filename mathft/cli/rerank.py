@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from mathft.atomic import atomic_write
 from mathft.data.errors import DataError
 from mathft.pipeline.breakdown import format_breakdowns, rerank_breakdowns
 from mathft.records import CandidateRecord, ProblemGroup, RecordError, group_problems, read_records
@@ -155,21 +156,13 @@ def format_table(report: dict) -> str:
     return "\n".join(lines)
 
 
-def _atomic(path: Path, mode: str = "w") -> Any:
-    """Write to a temporary file next to ``path`` and rename it into place only on success (mode from the
-    umask, not mkstemp's 0600)."""
-    from mathft.atomic import atomic_write
-
-    return atomic_write(path, mode)
-
-
 def _write_plots(directory: Path, analyses: Sequence[ProblemAnalysis], args: argparse.Namespace) -> list[Path]:
     from mathft.metrics.figures import paper_figures
 
     written = []
     for name, fig in paper_figures(analyses, k=args.k, top_n=args.top_n, seed=args.seed).items():
         path = directory / f"{name}.png"
-        with _atomic(path, "wb") as handle:
+        with atomic_write(path, "wb") as handle:
             fig.savefig(handle, format="png")
         written.append(path)
     return written
@@ -187,7 +180,7 @@ def _run(args: argparse.Namespace, grader: Any) -> None:
                                     problem_files=args.problems))
     print(format_table(report) + format_breakdowns(report, list(summary.metrics)))
     if args.json is not None:
-        with _atomic(args.json) as handle:
+        with atomic_write(args.json) as handle:
             json.dump(report, handle, indent=2)
             handle.write("\n")
     if args.plots is not None:
@@ -216,10 +209,11 @@ def main(argv: Sequence[str]) -> int:
     """
     parser = _parser()
     args = parser.parse_args(list(argv))
-    for option, path in (("--json", args.json), ("--plots", args.plots)):
-        # Checked now, not after minutes of grading: where the results go must be writable.
-        if path is not None and (path.is_dir() if option == "--json" else path.exists() and not path.is_dir()):
-            parser.error(f"{option} {path}: is a {'folder' if option == '--json' else 'file'}")
+    # Checked now, not after minutes of grading: where the results go must be writable.
+    if args.json is not None and args.json.is_dir():
+        parser.error(f"--json {args.json}: is a folder")
+    if args.plots is not None and args.plots.exists() and not args.plots.is_dir():
+        parser.error(f"--plots {args.plots}: is a file")
     grader = _make_grader(args.approximate)
     try:
         _run(args, grader)

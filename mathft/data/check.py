@@ -88,12 +88,9 @@ def _read_tree(root: Path) -> list[SourceSplit]:
 
 
 def _read_phase(path: Path) -> SourceSplit:
-    from dataclasses import asdict
-
     from mathft.data.prm800k import PhaseStats, read_prm800k_phase
 
     stats = PhaseStats()
     problems = read_prm800k_phase(path, stats=stats)
-    counts = asdict(stats)
-    dropped = {k: counts[k] for k in ("unfinished", "wrong_answer", "negative_step", "duplicates") if counts[k]}
+    dropped = {reason: n for reason, n in stats.dropped().items() if n}
     return SourceSplit(str(path), "PRM800K phase file", split_of(path), problems, dropped=dropped)

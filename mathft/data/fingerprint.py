@@ -152,8 +152,7 @@ def _write(path: Path, record: Mapping[str, Any], *, replace: bool) -> bool:
         with atomic_write(path) as handle:
             write(handle)
         return True
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return link_new(path, write)
+    return link_new(path, write)  # creates the folder if missing, as atomic_write does
 
 
 def _compare(directory: Path, stored: Mapping[str, Any], mine: Mapping[str, Any], source: ModelSource | None,

@@ -26,7 +26,10 @@ from mathft.data.jsonl import get_field, iter_jsonl
 from mathft.data.problem import Problem
 from mathft.data.rows import problem_from_row
 
-__all__ = ["PhaseStats", "read_prm800k_split", "read_prm800k_phase", "trajectory_steps"]
+__all__ = ["DROP_REASONS", "PhaseStats", "read_prm800k_split", "read_prm800k_phase", "trajectory_steps"]
+
+# Why read_prm800k_phase leaves a line out (the counting fields of PhaseStats).
+DROP_REASONS = ("unfinished", "wrong_answer", "negative_step", "duplicates")
 
 
 def read_prm800k_split(path: str | Path) -> list[Problem]:
@@ -48,6 +51,10 @@ class PhaseStats:
     wrong_answer: int = 0
     negative_step: int = 0
     duplicates: int = 0
+
+    def dropped(self) -> dict[str, int]:
+        """``{reason: count}`` of the lines left out, by reason (zero counts included), in a fixed order."""
+        return {reason: getattr(self, reason) for reason in DROP_REASONS}
 
 
 def read_prm800k_phase(

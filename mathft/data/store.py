@@ -20,12 +20,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mathft.data.fingerprint import ModelSource, claim_fingerprint
+from mathft.data.fingerprint import FingerprintError, ModelSource, claim_fingerprint, read_fingerprint
 from mathft.data.store_lock import StoreLock
 from mathft.jsonl import loads_line
 from mathft.records import CandidateRecord, RecordError, read_records, record_from_json, record_to_json
 
-__all__ = ["CandidateStore", "read_shard", "load_candidates", "complete_lines", "append_lines"]
+__all__ = ["CandidateStore", "read_shard", "load_candidates", "complete_lines", "append_lines", "meta_mismatch"]
 
 log = logging.getLogger(__name__)
 _SHARD = "shard-{rank:05d}.jsonl"
@@ -118,6 +118,14 @@ class CandidateStore:
         Raises:
             mathft.data.fingerprint.FingerprintError: Naming the setting that differs from the store's.
         """
+        if read_fingerprint(self.directory) is None:
+            # A store sampled before fingerprints existed gets one now: check its records first, or the new
+            # fingerprint would bind the store to whatever this run uses (and refuse the right model later).
+            first = next((r for r in self.records() if not r.greedy), None)
+            problem = meta_mismatch(first.meta, fields, source) if first else None
+            if problem:
+                raise FingerprintError(f"{self.directory}: {problem}; resume with the same model and settings "
+                                       "or write to a new store")
         return claim_fingerprint(self.directory, fields, source, verb="sampled")
 
     def shards(self) -> list[Path]:
@@ -193,3 +201,17 @@ def load_candidates(spec: str | Path) -> list[CandidateRecord]:
     if path.is_dir():
         return list(CandidateStore(path).records())
     return list(read_records(path))
+
+
+def meta_mismatch(meta: Mapping[str, Any], fields: Mapping[str, Any], source: ModelSource | None) -> str | None:
+    """How a stored record's ``meta`` differs from this run's model and settings, or ``None``.
+
+    Records carry the model they were sampled with (``checkpoint``, a resolved path) and the sampling
+    settings; this is what identifies a store written before fingerprints.
+    """
+    if source is not None and "checkpoint" in meta and meta["checkpoint"] != str(source.path):
+        return f"the store was sampled with model {meta['checkpoint']!r}, this run uses {str(source.path)!r}"
+    for key, value in fields.items():
+        if key in meta and meta[key] != value:
+            return f"the store was sampled with {key}={meta[key]!r}, this run uses {value!r}"
+    return None

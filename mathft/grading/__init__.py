@@ -16,10 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mathft.grading.extract import extract_answer
-from mathft.grading.grader import Grader, GraderStats, default_grader
+from mathft.grading.grader import POLICIES, Grader, GraderStats, default_grader, policy_name
 from mathft.grading.normalize import normalize_answer
 
 __all__ = [
+    "POLICIES",
+    "policy_name",
     "Grader",
     "GraderStats",
     "cluster_answers",

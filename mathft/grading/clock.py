@@ -57,10 +57,8 @@ def _cleaned(answer: str) -> str:
 
 def read_clock(answer: str) -> ClockTime | None:
     """The clock time ``answer`` states, or None when it is not (only) a clock time."""
-    if ":" not in answer and "m" not in answer.lower() and "clock" not in answer.lower():
+    if len(answer) > _MAX_LENGTH or (":" not in answer and "m" not in answer.lower() and "clock" not in answer.lower()):
         return None  # the common case (numbers, fractions) costs one scan
-    if len(answer) > _MAX_LENGTH:
-        return None
     match = _TIME.fullmatch(_cleaned(answer))
     if match is None or (match["minute"] is None and match["meridiem"] is None):
         return None

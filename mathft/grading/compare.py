@@ -25,7 +25,7 @@ from mathft.grading.numeric import evaluate_at, refutes
 from mathft.grading.relations import as_interval, drop_prefix, is_label, label_name, last_side, oriented, proportional
 from mathft.grading.sets import as_real_set
 
-__all__ = ["CompareContext", "equivalent", "has_decimal", "prepare", "undefined"]
+__all__ = ["CompareContext", "equivalent", "prepare", "undefined"]
 
 _MAX_ALTERNATIVES = 8
 _MAX_ITEMS = 64

@@ -244,23 +244,20 @@ def answer_in_prose(text: str) -> str | None:
     spans = _math_spans(text) if "$" in text or "\\(" in text or "\\[" in text else []
     if not spans:
         return None
-    gaps = zip([0] + [end for _, end in spans], [start for start, _ in spans] + [len(text)])
+    gaps = zip([0] + [closer.end() for _, closer in spans], [opener.start() for opener, _ in spans] + [len(text)])
     outside = " ".join(text[start:end] for start, end in gaps)
     words = [w for w in re.findall(r"[A-Za-z]{2,}", outside) if w.lower() not in ("and", "or")]
-    tail = re.findall(r"[A-Za-z]+", text[spans[-1][1] :])
+    opener, closer = spans[-1]
+    tail = re.findall(r"[A-Za-z]+", text[closer.end() :])
     if len(words) < 2 or any(word.lower() in _QUALIFYING for word in tail):
         return None
     found = extract_answer(text)
-    if found is not None:
-        return found
-    start, end = spans[-1]
-    opener = _DELIMITER.match(text, start)
-    return text[opener.end() : end - len(_CLOSES[opener.group()])].strip()  # type: ignore[union-attr]
+    return found if found is not None else text[opener.end() : closer.start()].strip()
 
 
-def _math_spans(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of every closed math span (``$..$``, ``$$..$$``, ``\\(..\\)``, ``\\[..\\]``),
-    delimiters included."""
+def _math_spans(text: str) -> list[tuple[re.Match[str], re.Match[str]]]:
+    """The opening and closing delimiter of every closed math span (``$..$``, ``$$..$$``, ``\\(..\\)``,
+    ``\\[..\\]``)."""
     spans, opened = [], None
     for match in _DELIMITER.finditer(text):
         token = match.group()
@@ -269,7 +266,7 @@ def _math_spans(text: str) -> list[tuple[int, int]]:
                 opened = match
         elif token == _CLOSES[opened.group()]:
             if match.start() > opened.end():  # an empty span ("$$" read as two dollars) is no answer
-                spans.append((opened.start(), match.end()))
+                spans.append((opened, match))
             opened = None
     return spans
 

@@ -28,8 +28,19 @@ __all__ = ["Grader", "GraderStats", "default_grader"]
 _MISSING = object()
 _PLAIN_INTEGER = re.compile(r"-?[1-9]\d{0,30}|0")
 _POISON_STRIKES = 2  # timeouts with distinct partners before an answer loses access to the worker
-_QUEUED = "queued"  # the worker's verdict never came: every worker stayed busy until the deadline
 _WRAPPED = ("\\boxed", "\\fbox")
+
+
+# The grading policies by name, each with the one line every report prints beside its accuracies.
+POLICIES = {
+    "exact": "approximations of exact answers are wrong, as in the PRM800K grader and Math-Verify",
+    "approximate": "rounded decimals of exact answers are accepted, as in Qwen2.5-Math's evaluator",
+}
+
+
+def policy_name(approximate: bool) -> str:
+    """``approximate`` or ``exact``: the name of the policy a ``Grader(approximate=...)`` grades under."""
+    return "approximate" if approximate else "exact"
 
 
 @dataclass
@@ -166,9 +177,8 @@ class Grader:
     # -- public API ------------------------------------------------------------------------------
     @property
     def policy(self) -> str:
-        """The grading policy's name, to print beside every accuracy it produced: ``exact`` (the default:
-        approximations of exact answers are wrong) or ``approximate`` (rounded decimals accepted)."""
-        return "approximate" if self.approximate else "exact"
+        """The grading policy's name, to print beside every accuracy it produced (see :data:`POLICIES`)."""
+        return policy_name(self.approximate)
 
     def extract_answer(self, text: str) -> str | None:
         """The final answer of a solution text (see :func:`mathft.grading.extract.extract_answer`)."""
@@ -352,12 +362,15 @@ class Grader:
                 state["skipped"] = True
                 self._count("poisoned_skips")
                 return False
-            equal = self._symbolic(a, b, deadline)
+            try:
+                equal = self._symbolic(a, b, deadline)
+            except QueueTimeout:  # no worker was free: not the answers' fault, and not final
+                self._count("timeouts")
+                state["skipped"] = True
+                return False
             if equal is None:  # late: the answers' fault only when their own timeout_s was spent
                 state["timed_out" if deadline == own_deadline else "skipped"] = True
-            elif equal == _QUEUED:  # no worker was free: not the answers' fault, and not final
-                state["skipped"] = True
-            return equal is True
+            return bool(equal)
 
         ctx = CompareContext(symbolic, symmetric, self.approximate)
         try:
@@ -387,19 +400,18 @@ class Grader:
         if len(partners) < _POISON_STRIKES:
             self._strikes.put(name, partners | {partner})
 
-    def _symbolic(self, a: Node, b: Node, deadline: float) -> bool | str | None:
-        """The worker's verdict on a scalar pair; None when it ran out of time, ``_QUEUED`` when the
-        deadline passed while every worker was busy with other calls."""
+    def _symbolic(self, a: Node, b: Node, deadline: float) -> bool | None:
+        """The worker's verdict on a scalar pair, or None when it ran out of time.
+
+        Raises:
+            QueueTimeout: When the deadline passed while every worker was busy with other calls.
+        """
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             self._count("timeouts")
             return None
         self._count("worker_calls")
-        try:
-            reply = self._pool.request({"a": to_data(a), "b": to_data(b)}, remaining)
-        except QueueTimeout:
-            self._count("timeouts")
-            return _QUEUED
+        reply = self._pool.request({"a": to_data(a), "b": to_data(b)}, remaining)
         if reply is None:
             self._count("timeouts")
             return None

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 
 from mathft.grading.lexer import WORDS
-from mathft.grading.numerals import repeating_decimals, spell_out_numbers
+from mathft.grading.numerals import SCALE_EXPONENTS as _SCALES, repeating_decimals, spell_out_numbers
 
 __all__ = ["normalize_answer", "strip_box"]
 
@@ -62,11 +62,11 @@ _REWRITES: list[tuple[str, re.Pattern[str], str]] = [
     ("\\angle", re.compile(r"(?:\bm\s*)?\\(?:m?angle|measuredangle)(?![a-zA-Z])\s*"), ""),
     ("\\", re.compile(r"\\(?:land|wedge)(?![a-zA-Z])"), ","),  # \{x \mid x > 0 \land x < 1\}
     # 1, 2, and 3 / 1 or 2: "and"/"or" between two values separates them like a comma (not "5 or more")
-    ("and", re.compile(r"(?<=[\w})\]])\s*,?\s+and\s+(?=[-+\d\\({\[]|[a-zA-Z](?![a-zA-Z]))"), ","),
-    ("or", re.compile(r"(?<=[\w})\]])\s*,?\s+or\s+(?=[-+\d\\({\[]|[a-zA-Z](?![a-zA-Z]))"), ","),
+    # (?:\s*,)?\s+ rather than \s*,?\s+: the same strings, without trying every split of a long blank run.
+    ("and", re.compile(r"(?<=[\w})\]])(?:\s*,)?\s+and\s+(?=[-+\d\\({\[]|[a-zA-Z](?![a-zA-Z]))"), ","),
+    ("or", re.compile(r"(?<=[\w})\]])(?:\s*,)?\s+or\s+(?=[-+\d\\({\[]|[a-zA-Z](?![a-zA-Z]))"), ","),
 ]
 
-_SCALES = {"hundred": 2, "thousand": 3, "million": 6, "billion": 9, "trillion": 12}
 _SCALE_WORD = re.compile(
     r"(?<=[\d}])\s*(?:\\(?:text|mbox|mathrm)\s*\{\s*(hundred|thousand|million|billion|trillion)\s*\}"
     r"|(hundred|thousand|million|billion|trillion)(?![a-zA-Z]))",

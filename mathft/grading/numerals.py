@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from fractions import Fraction
 
-__all__ = ["number_from_words", "repeating_decimals", "spell_out_numbers"]
+__all__ = ["SCALE_EXPONENTS", "number_from_words", "repeating_decimals", "spell_out_numbers"]
 
 # Anchored at the start of a digit run: otherwise every start inside 100k digits rescans them all.
 _OVERLINE = re.compile(r"(?<![\d.])(\d*)\.(\d*)\s*\\overline\s*\{\s*(\d{1,50})\s*\}")
@@ -31,7 +31,9 @@ _SMALL = {
     )
 }
 _TENS = {word: 10 * k for k, word in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
-_SCALES = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
+# Scale words and their powers of ten (also the unit rule "5 hundred" of mathft.grading.normalize).
+SCALE_EXPONENTS = {"hundred": 2, "thousand": 3, "million": 6, "billion": 9, "trillion": 12}
+_SCALES = {word: 10**exponent for word, exponent in SCALE_EXPONENTS.items()}
 # Fractions: a numerator in words, then a denominator, singular after one (``a third``), plural after
 # more (``two thirds``); ``half`` alone is one half. A lone ``fourth`` is an ordinal and stays a word.
 _SINGULAR = {"half": 2, "third": 3, "quarter": 4, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
@@ -125,12 +127,23 @@ def _fraction(whole: str, fixed: str, period: str) -> str:
 
 
 def _period(digits: str) -> tuple[int, int] | None:
-    """``(start, length)`` of the earliest period that repeats at least twice to the end (``1666``: (1, 1))."""
+    """``(start, length)`` of the earliest period that repeats at least twice to the end (``1666``: (1, 1)).
+
+    Linear: the shortest period of the tail ``digits[start:]`` is its length minus its longest border,
+    and the tails are the prefixes of the reversed digits, whose borders one prefix-function pass gives.
+    """
+    reverse = digits[::-1]
+    border = [0] * len(reverse)  # border[i]: longest proper prefix of reverse[: i + 1] that is also its suffix
+    for i in range(1, len(reverse)):
+        k = border[i - 1]
+        while k and reverse[i] != reverse[k]:
+            k = border[k - 1]
+        border[i] = k + (reverse[i] == reverse[k])
     for start in range(len(digits) - 1):
-        tail = digits[start:]
-        for length in range(1, len(tail) // 2 + 1):
-            if all(tail[k] == tail[k - length] for k in range(length, len(tail))):
-                return start, length
+        size = len(digits) - start
+        length = size - border[size - 1]  # the tail's shortest period
+        if 2 * length <= size:
+            return start, length
     return None
 
 

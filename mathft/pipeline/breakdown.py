@@ -10,11 +10,11 @@ lm-evaluation-harness) print. Plain data in and out; :func:`breakdown_sections` 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 __all__ = ["FIELDS", "group_label", "breakdown", "breakdowns", "per_problem_results", "breakdown_sections",
-           "candidate_meta", "problem_file_meta", "format_breakdowns", "rerank_breakdowns"]
+           "candidate_meta", "problem_meta", "problem_file_meta", "format_breakdowns", "rerank_breakdowns"]
 
 FIELDS = ("level", "subject")
 _UNKNOWN = {"level": "?", "subject": "unknown"}
@@ -157,6 +157,13 @@ def candidate_meta(groups: Sequence[Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def problem_meta(problems: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """``{id: {"level": ..., "subject": ...}}`` of the problems (:class:`~mathft.data.Problem`) that carry
+    either."""
+    return {p.id: {"level": p.level, "subject": p.subject} for p in problems
+            if p.level is not None or p.subject is not None}
+
+
 def problem_file_meta(specs: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Level and subject by problem id from problem files (a MATH root reads ``test/``).
 
@@ -165,8 +172,7 @@ def problem_file_meta(specs: Sequence[str]) -> dict[str, dict[str, Any]]:
     """
     from mathft.data import read_problems
 
-    return {p.id: {"level": p.level, "subject": p.subject} for spec in specs
-            for p in read_problems(spec, split="test") if p.level is not None or p.subject is not None}
+    return problem_meta(p for spec in specs for p in read_problems(spec, split="test"))
 
 
 def format_breakdowns(report: Mapping[str, Any], names: Sequence[str]) -> str:

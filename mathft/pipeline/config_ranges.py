@@ -8,10 +8,10 @@ and the range it must lie in.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from mathft.cli.checks import float_problem, int_problem
 from mathft.model_paths import missing_local_model
 
 __all__ = ["range_errors"]
@@ -33,24 +33,6 @@ _TRAIN_AT_LEAST_1 = ("max_steps", "batch_size", "max_length", "val_every", "val_
 _SCRATCH_AT_LEAST_1 = ("vocab_size", "corpus_problems", "hidden_size", "num_layers", "num_heads")
 
 
-def _int(value: Any, low: int, high: int | None = None) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
-        return f"must be an integer in [{low}, {high}]" if high is not None else f"must be an integer >= {low}"
-    return None
-
-
-def _float(value: Any, low: float, high: float | None = None, *, low_open: bool = False,
-           high_open: bool = False) -> str | None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (value > low if low_open else value >= low)
-    ok = ok and (high is None or (value < high if high_open else value <= high))
-    if ok:
-        return None
-    left, right = "(" if low_open else "[", ")" if high_open else "]"
-    span = f"in {left}{low}, {high}{right}" if high is not None else f"{'>' if low_open else '>='} {low}"
-    return f"must be a finite number {span}"
-
-
 def _choice(value: Any, choices: tuple[str, ...]) -> str | None:
     return None if value in choices else f"must be one of {list(choices)}"
 
@@ -61,22 +43,23 @@ def _optional(check: Callable[[Any], str | None]) -> Callable[[Any], str | None]
 
 def _train_checks(prefix: str, train: Any) -> Iterator[tuple[str, Any, Callable[[Any], str | None]]]:
     for name in _TRAIN_AT_LEAST_1:
-        yield f"{prefix}.{name}", getattr(train, name), lambda v: _int(v, 1)
-    yield f"{prefix}.warmup_steps", train.warmup_steps, lambda v: _int(v, 0)
-    yield f"{prefix}.lr", train.lr, lambda v: _float(v, 0, low_open=True)
-    yield f"{prefix}.weight_decay", train.weight_decay, lambda v: _float(v, 0)
-    yield f"{prefix}.min_lr_ratio", train.min_lr_ratio, lambda v: _float(v, 0, 1)
+        yield f"{prefix}.{name}", getattr(train, name), lambda v: int_problem(v, 1)
+    yield f"{prefix}.warmup_steps", train.warmup_steps, lambda v: int_problem(v, 0)
+    yield f"{prefix}.lr", train.lr, lambda v: float_problem(v, 0, low_open=True)
+    yield f"{prefix}.weight_decay", train.weight_decay, lambda v: float_problem(v, 0)
+    yield f"{prefix}.min_lr_ratio", train.min_lr_ratio, lambda v: float_problem(v, 0, 1)
     # Every training stage picks its best checkpoint on validation, so it needs some validation problems.
-    yield f"{prefix}.val_fraction", train.val_fraction, lambda v: _float(v, 0, 1, low_open=True, high_open=True)
-    yield f"{prefix}.gradient_clip_val", train.gradient_clip_val, _optional(lambda v: _float(v, 0, low_open=True))
+    yield f"{prefix}.val_fraction", train.val_fraction, lambda v: float_problem(v, 0, 1, low_open=True, high_open=True)
+    yield (f"{prefix}.gradient_clip_val", train.gradient_clip_val,
+           _optional(lambda v: float_problem(v, 0, low_open=True)))
 
 
 def _scratch_checks(scratch: Any) -> Iterator[tuple[str, Any, Callable[[Any], str | None]]]:
     if scratch is None:
         return
     for name in _SCRATCH_AT_LEAST_1:
-        yield f"backbone.scratch.{name}", getattr(scratch, name), lambda v: _int(v, 1)
-    yield "backbone.scratch.intermediate_size", scratch.intermediate_size, _optional(lambda v: _int(v, 1))
+        yield f"backbone.scratch.{name}", getattr(scratch, name), lambda v: int_problem(v, 1)
+    yield "backbone.scratch.intermediate_size", scratch.intermediate_size, _optional(lambda v: int_problem(v, 1))
     heads = scratch.num_heads if isinstance(scratch.num_heads, int) and scratch.num_heads > 0 else 1
     yield ("backbone.scratch.hidden_size", scratch.hidden_size,
            lambda v: None if v % heads == 0 else f"must be a multiple of backbone.scratch.num_heads={heads}")
@@ -87,7 +70,7 @@ def _rerank_checks(config: Any) -> Iterator[tuple[str, Any, Callable[[Any], str 
     n = config.sampling.num_samples if isinstance(config.sampling.num_samples, int) else 1
 
     def within(value: Any) -> str | None:
-        problem = _int(value, 1, max(n, 1))
+        problem = int_problem(value, 1, max(n, 1))
         return problem and f"{problem} (at most sampling.num_samples={n})"
 
     rr = config.rerank
@@ -101,17 +84,17 @@ def _rerank_checks(config: Any) -> Iterator[tuple[str, Any, Callable[[Any], str 
 def _checks(config: Any) -> Iterator[tuple[str, Any, Callable[[Any], str | None]]]:
     for section, names in _AT_LEAST_1.items():
         for name in names:
-            yield f"{section}.{name}", getattr(getattr(config, section), name), lambda v: _int(v, 1)
+            yield f"{section}.{name}", getattr(getattr(config, section), name), lambda v: int_problem(v, 1)
     sampling = config.sampling
-    yield "sampling.temperature", sampling.temperature, lambda v: _float(v, 0, low_open=True)
-    yield "sampling.top_p", sampling.top_p, lambda v: _float(v, 0, 1, low_open=True)
-    yield "sampling.train_problems", sampling.train_problems, _optional(lambda v: _int(v, 1))
-    yield "sampling.test_problems", sampling.test_problems, _optional(lambda v: _int(v, 1))
-    yield "trainer.threads", config.trainer.threads, _optional(lambda v: _int(v, 1))
+    yield "sampling.temperature", sampling.temperature, lambda v: float_problem(v, 0, low_open=True)
+    yield "sampling.top_p", sampling.top_p, lambda v: float_problem(v, 0, 1, low_open=True)
+    yield "sampling.train_problems", sampling.train_problems, _optional(lambda v: int_problem(v, 1))
+    yield "sampling.test_problems", sampling.test_problems, _optional(lambda v: int_problem(v, 1))
+    yield "trainer.threads", config.trainer.threads, _optional(lambda v: int_problem(v, 1))
     yield "trainer.accelerator", config.trainer.accelerator, lambda v: _choice(v, ACCELERATORS)
     yield "trainer.precision", config.trainer.precision, lambda v: _choice(str(v), PRECISIONS)
     yield "backbone.dtype", config.backbone.dtype, lambda v: _choice(v, DTYPES)
-    yield "evaluator.margin", config.evaluator.margin, lambda v: _float(v, 0)
+    yield "evaluator.margin", config.evaluator.margin, lambda v: float_problem(v, 0)
     for prefix, train in (("generator.train", config.generator.train), ("evaluator.train", config.evaluator.train),
                           ("multitask.train", config.multitask.train)):
         yield from _train_checks(prefix, train)

@@ -11,7 +11,7 @@ from mathft.data.problem import Problem
 from mathft.pipeline.config import DataConfig, ScratchModelConfig
 from mathft.pipeline.stages import StageContext
 
-__all__ = ["run_data", "run_scratch_backbone", "read_split", "read_training", "problem_meta"]
+__all__ = ["run_data", "run_scratch_backbone", "read_split", "read_training"]
 
 
 def run_data(ctx: StageContext, config: DataConfig, styles: Sequence[str] = ("math",)) -> dict[str, Any]:
@@ -54,37 +54,28 @@ def read_training(files: Sequence[str]) -> tuple[list[Problem], dict[str, int]]:
     """Every training solution of ``files``, and how many trajectories the phase files among them left out
     by reason (``unfinished``, ``wrong_answer``, ``negative_step``, ``duplicates``; see
     :func:`~mathft.data.prm800k.read_prm800k_phase`)."""
-    from dataclasses import asdict
-
     from mathft.data import read_problems
     from mathft.data.prm800k import PhaseStats, read_prm800k_phase
     from mathft.data.sources import is_phase_file
 
     solutions: list[Problem] = []
-    left_out = dict.fromkeys(("unfinished", "wrong_answer", "negative_step", "duplicates"), 0)
+    left_out = PhaseStats().dropped()
     for spec in files:
         if Path(spec).is_file() and is_phase_file(spec):
             stats = PhaseStats()
             solutions += read_prm800k_phase(spec, stats=stats)
-            left_out = {reason: n + asdict(stats)[reason] for reason, n in left_out.items()}
+            left_out = {reason: left_out[reason] + n for reason, n in stats.dropped().items()}
         else:
             solutions += read_problems(spec, split="train")
     return solutions, left_out
 
 
-def read_split(files: list[str], split: str, limit: int | None = None) -> list[Problem]:
+def read_split(files: list[str], split: str) -> list[Problem]:
     """One record per distinct problem id, in file order (both styles share an id and a gold answer)."""
     from mathft.data import read_problems
     from mathft.data.problem import first_per_id
 
-    problems = first_per_id(problem for spec in files for problem in read_problems(spec, split=split))
-    return problems[:limit] if limit is not None else problems
-
-
-def problem_meta(problems: Sequence[Problem]) -> dict[str, dict[str, Any]]:
-    """``{id: {"level": ..., "subject": ...}}`` of the problems that carry either (for the report's breakdowns)."""
-    return {p.id: {"level": p.level, "subject": p.subject} for p in problems
-            if p.level is not None or p.subject is not None}
+    return first_per_id(problem for spec in files for problem in read_problems(spec, split=split))
 
 
 def run_scratch_backbone(ctx: StageContext, config: ScratchModelConfig, data_seed: int,

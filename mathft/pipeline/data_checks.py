@@ -170,15 +170,15 @@ def stage_drops(markers: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str,
     out: dict[str, dict[str, dict[str, int]]] = {}
     for stage, marker in markers.items():
         kind = _kind(stage)
-        metrics = marker.get("metrics", {}) or {}
         if kind is None:
             continue
+        metrics = marker.get("metrics", {}) or {}
         # The sampling key that leaves problems out is the split's own.
         split_key = "sampling.train_problems" if stage == "sample_train" else "sampling.test_problems"
-        kept = {label: metrics[key] for key, label, lost in _DROP_KEYS[kind]
-                if not lost and metrics.get(key) is not None}
-        lost = {label.format(split_key=split_key): metrics[key] for key, label, lost in _DROP_KEYS[kind]
-                if lost and metrics.get(key)}
+        kept = {label: metrics[key] for key, label, is_loss in _DROP_KEYS[kind]
+                if not is_loss and metrics.get(key) is not None}
+        lost = {label.format(split_key=split_key): metrics[key] for key, label, is_loss in _DROP_KEYS[kind]
+                if is_loss and metrics.get(key)}
         if kept or lost:
             out[stage] = {"kept": kept, "lost": lost}
     return out

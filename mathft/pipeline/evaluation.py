@@ -15,7 +15,7 @@ from mathft.records import CandidateRecord, group_problems
 from mathft.selection import ProblemAnalysis, analyze_problem, default_grader, summarize
 from mathft.selection.verdicts import STRATEGY_NAMES, problem_values
 
-__all__ = ["analyze", "grading_policy", "sampling_metrics", "outcome_table", "strategy_rows", "write_figures",
+__all__ = ["analyze", "sampling_metrics", "outcome_table", "strategy_rows", "write_figures",
            "SAMPLING_KEYS"]
 
 SAMPLING_KEYS = ("pass@1", "maj1@N", "majK@N", "pass@N")
@@ -38,11 +38,6 @@ def _approximate_grader() -> Any:
     from mathft.grading import Grader
 
     return Grader(approximate=True)
-
-
-def grading_policy(approximate: bool) -> str:
-    """The policy name recorded beside every accuracy (``exact`` or ``approximate``, docs/grading.md)."""
-    return "approximate" if approximate else "exact"
 
 
 def sampling_metrics(analyses: Sequence[ProblemAnalysis], k: int) -> dict[str, float]:

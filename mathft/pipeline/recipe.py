@@ -110,7 +110,8 @@ def _score(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, An
 
 
 def _rerank(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, Any]:
-    from mathft.pipeline.evaluation import (analyze, grading_policy, outcome_table, sampling_metrics, strategy_rows,
+    from mathft.grading import policy_name
+    from mathft.pipeline.evaluation import (analyze, outcome_table, sampling_metrics, strategy_rows,
                                             write_figures)
     from mathft.sampling.runner import load_scored
     from mathft.selection import summarize
@@ -121,7 +122,7 @@ def _rerank(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, A
     main = summarize(analyses, k=rr.k, top_n=rr.top_n)
     figures = write_figures(analyses, ctx.dir / "figures", k=rr.k, top_n=rr.top_n, seed=config.seed)
     metrics = {**sampling_metrics(analyses, rr.k), **main.metrics, "k": rr.k, "top_n": rr.top_n,
-               "grading_policy": grading_policy(config.grading.approximate)}
+               "grading_policy": policy_name(config.grading.approximate)}
     return {"outputs": {"figures": figures},
             "metrics": {**metrics, "cost": main.evaluator_cost,
                         "rows": strategy_rows(analyses, sorted({rr.k, *rr.ks}), sorted({rr.top_n, *rr.top_ns})),
@@ -132,7 +133,8 @@ def _rerank(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, A
 def _report(ctx: StageContext, config: PipelineConfig) -> dict[str, Any]:
     import sys
 
-    from mathft.pipeline.data import problem_meta, read_split
+    from mathft.pipeline.breakdown import problem_meta
+    from mathft.pipeline.data import read_split
     from mathft.pipeline.report import write_report
 
     # Levels and subjects of the test problems (MATH has both): the report breaks every accuracy down by them.

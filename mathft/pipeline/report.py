@@ -22,7 +22,8 @@ from mathft.metrics.figures import LABELS
 from mathft.pipeline.breakdown import Meta, breakdown_sections, breakdowns, per_problem_results
 from mathft.pipeline.config import PipelineConfig
 from mathft.pipeline.data_checks import stage_drops
-from mathft.pipeline.evaluation import SAMPLING_KEYS, grading_policy
+from mathft.grading import POLICIES, policy_name
+from mathft.pipeline.evaluation import SAMPLING_KEYS
 from mathft.pipeline.findings import caveats, comparison_rows, metric_label
 from mathft.pipeline.significance import RESAMPLES, comparisons, intervals, outcomes_of
 from mathft.selection.verdicts import STRATEGY_NAMES
@@ -101,7 +102,7 @@ def build_report(config: PipelineConfig, markers: dict[str, dict[str, Any]], out
                for s in config.generator.styles if f"sample_test_fewshot_{s}" in markers}
     blocks = {name: outcomes_of(m) for name, m in markers.items() if name.startswith(("sample_test_", "rerank_"))}
     timed = {n: m["seconds"] for n, m in markers.items() if n != "report"}
-    return {"config": asdict(config), "grading_policy": grading_policy(config.grading.approximate),
+    return {"config": asdict(config), "grading_policy": policy_name(config.grading.approximate),
             "n": config.sampling.num_samples, "k": config.rerank.k,
             "top_n": config.rerank.top_n, "primary_style": config.primary_style, "primary_loss": config.primary_loss,
             "table2": table2, "table2_fewshot": fewshot or None, "table3": table3, "table4": table4,
@@ -241,14 +242,10 @@ def _figures_and_times(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-_POLICY_TEXT = {"exact": "approximations of exact answers are wrong, as in the PRM800K grader and Math-Verify",
-                "approximate": "rounded decimals of exact answers are accepted, as in Qwen2.5-Math's evaluator"}
-
-
 def _policy_lines(report: dict[str, Any]) -> list[str]:
     """Which grading policy produced the accuracies, and any table graded under another one."""
     policy = report.get("grading_policy", "exact")
-    lines = [f"Every accuracy was graded under the `{policy}` policy (docs/grading.md): {_POLICY_TEXT[policy]}."]
+    lines = [f"Every accuracy was graded under the `{policy}` policy (docs/grading.md): {POLICIES[policy]}."]
     tables = [("Table 2", s, r) for s, r in report["table2"].items()]
     tables += [("Table 2", f"few-shot {s}", r) for s, r in (report.get("table2_fewshot") or {}).items()]
     tables += [("Table 3", loss, r) for loss, r in report["table3"].items()]

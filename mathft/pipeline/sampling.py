@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from mathft.atomic import atomic_copy
-from mathft.data.fingerprint import ModelSource
-
+from mathft.data.fingerprint import FINGERPRINT, ModelSource
 from mathft.data.problem import Problem
 from mathft.data.templates import SSFT_PROMPT_TEMPLATE
 from mathft.pipeline import dist
 from mathft.pipeline.config import SamplingSection
 from mathft.pipeline.data_checks import length_stops
-from mathft.pipeline.evaluation import SAMPLING_KEYS, analyze, grading_policy, outcome_table, sampling_metrics
+from mathft.grading import policy_name
+from mathft.pipeline.evaluation import SAMPLING_KEYS, analyze, outcome_table, sampling_metrics
 from mathft.pipeline.stages import StageContext
 
 __all__ = ["run_sampling", "run_scoring"]
@@ -66,7 +66,7 @@ def run_sampling(ctx: StageContext, *, model_dir: str, problems: list[Problem], 
     analyses = analyze(records, approximate)
     # length_stops: how many candidates hit max_new_tokens (the stage warns when too many did).
     metrics = {**sampling_metrics(analyses, k), **length_stops(records), **counts,
-               "grading_policy": grading_policy(approximate)}
+               "grading_policy": policy_name(approximate)}
     # A test split (with greedy answers) also records each problem's outcomes for the report's intervals;
     # a training split (every training problem in the paper's config) feeds no table.
     if include_greedy:
@@ -83,8 +83,6 @@ def _copy_shards(source_store: str, store: Path) -> None:
     source's: the source is final (this stage reruns from scratch when the sampling stage reruns), so a
     differing size can only be a partial copy left by an older version.
     """
-    from mathft.data.fingerprint import FINGERPRINT
-
     store.mkdir(parents=True, exist_ok=True)
     for leftover in store.glob(".*.tmp"):  # a killed copy's temporary file: never read, only in the way
         leftover.unlink(missing_ok=True)

@@ -18,9 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mathft.data.fingerprint import ModelSource, read_fingerprint
+from mathft.data.fingerprint import ModelSource
 from mathft.data.problem import Problem, first_per_id
-from mathft.data.store import CandidateStore
+from mathft.data.store import CandidateStore, meta_mismatch
 from mathft.data.templates import SSFT_PROMPT_TEMPLATE, ssft_prompt
 from mathft.grading import Grader, default_grader
 from mathft.records import CandidateRecord
@@ -154,7 +154,7 @@ def sample_to_store(
         state = _StoreState.scan(store)
         config = _resolve_seed(config, state)
         settings = _settings(config)
-        _check_settings(state, settings, store, source if read_fingerprint(store.directory) is None else None)
+        _check_settings(state, settings, store, source)
         store.claim(sample_fingerprint(config, prompt_template), source)
         plans = _plans(owned, state, config.num_samples, include_greedy, stats)
         writer = _ChunkWriter(store, {**(meta or {}), **settings}, grader or default_grader())
@@ -218,18 +218,12 @@ def _settings(config: SamplingConfig) -> dict[str, Any]:
 def _check_settings(state: _StoreState, settings: Mapping[str, Any], store: CandidateStore,
                     source: ModelSource | None) -> None:
     # One run writes every record with one set of settings, so the first sampled record speaks for the store.
-    # (The fingerprint checks the same and more; the model check covers stores written before fingerprints,
-    # and is skipped with one: a byte-identical copy of the model elsewhere is then accepted by its digest.)
-    stored = state.settings or {}
-    if source is not None and "checkpoint" in stored and stored["checkpoint"] != str(source.path):
-        raise ValueError(f"{store.directory}: the store was sampled with model {stored['checkpoint']!r}, this run "
-                         f"uses {str(source.path)!r}; resume with the same model or write to a new store")
-    for key in _SETTINGS:
-        if key in stored and stored[key] != settings[key]:
-            raise ValueError(
-                f"{store.directory}: the store was sampled with {key}={stored[key]!r}, this run uses "
-                f"{settings[key]!r}; resume with the same settings or write to a new store"
-            )
+    # The fingerprint checks the same and more, but a store sampled before fingerprints gets one on its first
+    # resume, so the records' own model and settings are checked always (under a fingerprint they are the
+    # fingerprint's, so this never refuses a valid resume).
+    problem = meta_mismatch(state.settings or {}, settings, source)
+    if problem:
+        raise ValueError(f"{store.directory}: {problem}; resume with the same settings or write to a new store")
 
 
 def _missing_runs(done: set[int], num_samples: int) -> list[tuple[int, int]]:

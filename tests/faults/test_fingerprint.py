@@ -100,3 +100,18 @@ def test_a_second_claim_compares_and_never_overwrites(tiny_backbone_dir: Path, t
     assert claim_fingerprint(tmp_path, {"seed": 0}, source) == first
     with pytest.raises(FingerprintError, match="seed=0, this run uses 1"):
         claim_fingerprint(tmp_path, {"seed": 1}, source)
+
+
+def test_store_from_before_fingerprints_resumed_with_another_model_is_refused(tiny_backbone_dir, other_model,
+                                                                              problem_file, tmp_path, capsys):
+    """A store whose records predate fingerprints is checked by its records' model before it is given a
+    fingerprint: otherwise the new fingerprint would name the wrong model and refuse the right one later."""
+    out = tmp_path / "legacy"
+    assert run_cli(capsys, *sample_args(tiny_backbone_dir, problem_file, out))[0] == 0
+    (out / "fingerprint.json").unlink()  # as written before fingerprints existed
+    before = snapshot(out)
+    status, err = run_cli(capsys, *sample_args(other_model, problem_file, out))
+    assert status == 2 and "the store was sampled with model" in err and str(other_model.resolve()) in err
+    assert snapshot(out) == before and not (out / "fingerprint.json").exists()
+    assert run_cli(capsys, *sample_args(tiny_backbone_dir, problem_file, out))[0] == 0  # the right model resumes
+    assert json.loads((out / "fingerprint.json").read_text())["model"] == str(tiny_backbone_dir.resolve())

@@ -68,6 +68,9 @@ def test_linear_time_on_hostile_text() -> None:
         "(" * 100_000, "\\left" * 20_000, "1" * 100_000 + "\\overline{3}", "1" * 100_000 + " " * 1000 + "\\ldots",
         "\\frac{" * 30_000, "1" * 50_000 + ",000" * 10_000, "\\boxed{" * 30_000 + "}",
         "1 " * 50_000 + "cm", "}" * 100_000 + "million", "1" + " " * 100_000 + "1/2", "7 " * 50_000 + "3/4",
+        # a long blank run before "and"/"or" (the list rewrite), digits whose period check finds nothing
+        "1" + " " * 100_000 + "and", "1" + " " * 50_000 + "," + " " * 50_000 + "or",
+        ("0." + "0" * 59 + "1\\ldots ") * 1_400,
     )
     for text in hostile:
         start = time.perf_counter()

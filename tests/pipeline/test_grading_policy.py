@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from mathft.pipeline import load_config
-from mathft.pipeline.evaluation import analyze, grading_policy
+from mathft.grading import policy_name
+from mathft.pipeline.evaluation import analyze
 from mathft.pipeline.report import build_report, render_markdown
 from mathft.records import CandidateRecord
 from tests.pipeline.test_report_intervals import MICRO, make_markers
@@ -22,7 +23,7 @@ def test_analyze_grades_under_the_configured_policy() -> None:
     records = [CandidateRecord(problem_id="p", gold="\\frac{2}{3}", answer="0.667", greedy=True)]
     assert [a.greedy_correct for a in analyze(records)] == [False]
     assert [a.greedy_correct for a in analyze(records, approximate=True)] == [True]
-    assert (grading_policy(False), grading_policy(True)) == ("exact", "approximate")
+    assert (policy_name(False), policy_name(True)) == ("exact", "approximate")
 
 
 def _tag(markers: dict, policy: str) -> dict:
