@@ -45,6 +45,9 @@ class Phase:
         monitor: Metric selecting the phase's best checkpoint (``val/pass@1``, ``val/rr_majK``); ``None``
             keeps no best checkpoint for it.
         mode: ``max`` or ``min`` for ``monitor``.
+        val_every: Validate every this many optimizer steps of the phase (counted from the phase's start);
+            ``None``: the trainer's ``val_check_interval``. A generator's validation generates text, an
+            evaluator's only scores: their phases want different intervals.
     """
 
     name: str
@@ -52,6 +55,7 @@ class Phase:
     max_steps: int
     monitor: str | None = None
     mode: Literal["max", "min"] = "max"
+    val_every: int | None = None
 
 
 def saved_phase(ckpt_path: str | Path) -> dict[str, Any] | None:
@@ -82,6 +86,9 @@ class SequentialMultiTaskModule(BackboneModule):
         for i, phase in enumerate(phases):
             if phase.max_steps < 1:
                 raise ValueError(f"model.init_args.phases[{i}].max_steps must be >= 1, got {phase.max_steps}")
+            if phase.val_every is not None and not 1 <= phase.val_every <= phase.max_steps:
+                raise ValueError(f"model.init_args.phases[{i}].val_every must lie in [1, max_steps={phase.max_steps}], "
+                                 f"got {phase.val_every}")
         self.save_hyperparameters({"phases": [{"name": p.name, "max_steps": p.max_steps, "monitor": p.monitor}
                                               for p in phases]})
         self.phases = list(phases)
@@ -94,9 +101,24 @@ class SequentialMultiTaskModule(BackboneModule):
     # ---- phases ---------------------------------------------------------------------------------------
     @property
     def phase_index(self) -> int:
-        """The running phase: the Lightning epoch (each phase is one epoch), capped at the last phase."""
-        epoch = self.trainer.current_epoch if self._trainer is not None else 0
+        """The running phase.
+
+        While fitting, the Lightning epoch (each phase is one epoch), capped at the last phase. Under
+        ``validate``/``test`` there is no running phase: the phase saved in the checkpoint given to them,
+        else the last phase, whose task and data (:class:`~mathft.datamodules.PhasedDataModule`) are the
+        run's result.
+        """
+        trainer = self._trainer
+        if trainer is not None and not self._in_fit(trainer):
+            return self._resume_phase if self._resume_phase is not None else len(self.phases) - 1
+        epoch = trainer.current_epoch if trainer is not None else 0
         return min(epoch, len(self.phases) - 1)
+
+    @staticmethod
+    def _in_fit(trainer: Any) -> bool:
+        from lightning.pytorch.trainer.states import TrainerFn
+
+        return trainer.state.fn == TrainerFn.FITTING
 
     @property
     def task(self) -> BackboneModule:
@@ -127,8 +149,10 @@ class SequentialMultiTaskModule(BackboneModule):
         if trainer.max_epochs not in (None, -1) and trainer.max_epochs < len(self.phases):
             raise ValueError(f"trainer.max_epochs={trainer.max_epochs} < {len(self.phases)} phases (one epoch each); "
                              "set it to -1")
-        # Phase i is epoch i: its loaders must be requested again at every epoch.
+        # Phase i is epoch i: its loaders must be requested again at every epoch, and validation steps are
+        # counted within the epoch, i.e. from the phase's start (see `val_every`).
         trainer.reload_dataloaders_every_n_epochs = 1
+        trainer.check_val_every_n_epoch = 1
 
     def configure_model(self) -> None:
         """Build the backbone once and lend it to every phase's task (not registered under them: one copy)."""
@@ -184,6 +208,9 @@ class SequentialMultiTaskModule(BackboneModule):
         index = self.phase_index
         if len(self.phase_starts) <= index:
             self.phase_starts.append(self.global_step)
+        val_every = self.phases[index].val_every
+        if val_every is not None:  # Lightning set the trainer's interval when it loaded this phase's data
+            self.trainer.val_check_batch = val_every * self.trainer.accumulate_grad_batches
         if self._optimizers_for != index:
             rank_zero_info(f"multitask: phase {index} ({self.phases[index].name}) starts at step {self.global_step}")
             self.trainer.strategy.setup_optimizers(self.trainer)

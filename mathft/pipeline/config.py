@@ -252,8 +252,9 @@ class MultitaskConfig:
 
     Attributes:
         enabled: Run the stage.
-        from_loss: Which evaluator's export to start from (``None``: the first of ``evaluator.losses``).
-        train: Fine-tuning settings of the final generator stage.
+        from_loss: The loss of the run's evaluator phase (``None``: the first of ``evaluator.losses``); that
+            phase trains with ``evaluator.train``'s settings, from the SSFT generator, inside this stage.
+        train: Fine-tuning settings of the final generator phase.
     """
 
     enabled: bool = True

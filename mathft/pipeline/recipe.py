@@ -3,7 +3,8 @@
 data -> [backbone, scratch models only] -> [sample_test_fewshot_<style>, the base model's few-shot baseline]
 -> generator_<style> (SSFT, Table 2) -> sample_train (evaluator data) and sample_test_<style> ->
 evaluator_<loss> (Table 3) -> score_<loss> -> rerank_<loss> (Table 4, figures) -> multitask (generator ->
-evaluator -> generator, Sec. 3.3) -> sample_test_multitask (Table 7) -> report.
+evaluator -> generator, Sec. 3.3: the SSFT generator's evaluator and generator phases in one fit of a
+SequentialMultiTaskModule) -> sample_test_multitask (Table 7) -> report.
 """
 
 from __future__ import annotations
@@ -26,19 +27,18 @@ def _backbone_path(ctx: StageContext, config: PipelineConfig) -> str:
     return str(config.backbone.name_or_path)
 
 
-def _train_generator(ctx: StageContext, config: PipelineConfig, style: str, start: str | None,
-                     train: Any) -> dict[str, Any]:
-    """SSFT from the stage ``start``'s export (``None``: the configured or scratch backbone).
+def _train_generator(ctx: StageContext, config: PipelineConfig, style: str, train: Any) -> dict[str, Any]:
+    """SSFT from the configured (or scratch) backbone.
 
     The data is set up first: a training or validation set that would be empty fails here, before any step.
     """
     from mathft.pipeline.data_checks import prepare_generator_data
     from mathft.pipeline.training import backbone_config, fit, generator_parts
 
-    backbone = backbone_config(config.backbone, ctx.inputs[start]["path"] if start else _backbone_path(ctx, config))
+    backbone = backbone_config(config.backbone, _backbone_path(ctx, config))
     files = ctx.inputs["data"]
     module, data = generator_parts(backbone, train, style, files["train_files"], files["test_files"], config.seed)
-    kept = prepare_generator_data(data, "multitask.train" if start else "generator.train", ctx.name)
+    kept = prepare_generator_data(data, "generator.train", ctx.name)
     result = fit(module, data, hw=config.trainer, train=train, run_dir=ctx.dir, tb_root=ctx.out / "tb",
                  name=ctx.name, monitor="val/pass@1", seed=config.seed)
     return {"outputs": {"path": result.export_dir, "checkpoint": result.checkpoint},
@@ -68,6 +68,36 @@ def _train_evaluator(ctx: StageContext, config: PipelineConfig, loss: str) -> di
             "metrics": {"best_val_rr_majK": result.best, "val/auroc": result.metrics.get("val/auroc"),
                         **{k: v for k, v in result.metrics.items() if "/" in k},
                         **{f"data/{k}": v for k, v in data.stats.items()}}}
+
+
+def _train_multitask(ctx: StageContext, config: PipelineConfig) -> dict[str, Any]:
+    """Sequential multi-task fine-tuning (Sec. 3.3) in one fit from the SSFT generator: an evaluator phase
+    (``evaluator.train``, loss ``multitask.from_loss``) then a generator phase (``multitask.train``), one
+    backbone passed between them in memory. The ``evaluator_<loss>`` stages stay the re-ranking evaluators."""
+    import sys
+
+    from mathft.pipeline.data_checks import check_evaluator_validation, prepare_generator_data
+    from mathft.pipeline.training import backbone_config, fit_multitask, multitask_parts, prepare_evaluator_data
+
+    style, ev, mt = config.primary_style, config.evaluator, config.multitask
+    backbone = backbone_config(config.backbone, ctx.inputs[f"generator_{style}"]["path"])
+    files = ctx.inputs["data"]
+    module, data = multitask_parts(backbone, ev.train, mt.train, config.primary_loss, ev.margin,
+                                   [ctx.inputs["sample_train"]["store"]], ev.max_pairs, config.rerank.k, style,
+                                   files["train_files"], files["test_files"], config.seed)
+    evaluator_data, generator_data = data.phases
+    # Both phases' data fail here, before the first step, not after the evaluator phase has run.
+    summary = prepare_evaluator_data(evaluator_data)
+    check_evaluator_validation(evaluator_data, "evaluator.train")
+    kept = prepare_generator_data(generator_data, "multitask.train", ctx.name)
+    if dist.is_main():
+        print(f"{ctx.name}, evaluator phase: {summary}", file=sys.stderr, flush=True)
+    result = fit_multitask(module, data, hw=config.trainer, train=mt.train, run_dir=ctx.dir, tb_root=ctx.out / "tb",
+                           name=ctx.name, seed=config.seed)
+    return {"outputs": {"path": result.export_dir, "checkpoint": result.checkpoint},
+            "metrics": {"best_val_pass@1": result.best, **{k: v for k, v in result.metrics.items() if "/" in k},
+                        "phase_starts": list(module.phase_starts),
+                        **{f"data/{k}": v for k, v in kept.items()}}}
 
 
 def _sample(ctx: StageContext, config: PipelineConfig, model_stage: str | None, split: str,
@@ -184,7 +214,7 @@ def _generator_stages(config: PipelineConfig) -> list[Stage]:
     common = {"backbone": asdict(config.backbone), "trainer": asdict(config.trainer), "seed": config.seed}
     stages = []
     for style in config.generator.styles:
-        run = partial(_train_generator, config=config, style=style, start=None, train=config.generator.train)
+        run = partial(_train_generator, config=config, style=style, train=config.generator.train)
         stages.append(Stage(f"generator_{style}", run, deps, {**common, "train": asdict(config.generator.train)},
                             resumable=True,  # a restart resumes from the stage's last.ckpt
                             collective=True))  # its data errors name their keys (data_checks)
@@ -221,12 +251,14 @@ def _evaluator_stages(config: PipelineConfig) -> list[Stage]:
 def _multitask_stages(config: PipelineConfig) -> list[Stage]:
     if not config.multitask.enabled:
         return []
-    style, mt = config.primary_style, config.multitask
-    run = partial(_train_generator, config=config, style=style, start=f"evaluator_{config.primary_loss}", train=mt.train)
-    key = {"multitask": asdict(mt), "trainer": asdict(config.trainer), "seed": config.seed}
+    mt = config.multitask
+    key = {"multitask": asdict(mt), "evaluator": asdict(config.evaluator), "loss": config.primary_loss,
+           "k": config.rerank.k, "trainer": asdict(config.trainer), "seed": config.seed}
     return [
-        Stage("multitask", run, ("data", f"evaluator_{config.primary_loss}"), key,
-              resumable=True, collective=True),
+        Stage("multitask", partial(_train_multitask, config=config),
+              ("data", "sample_train", f"generator_{config.primary_style}"), key,
+              resumable=True,  # a restart resumes from its last.ckpt, in the phase it was in
+              collective=True),
         Stage("sample_test_multitask", partial(_sample, config=config, model_stage="multitask", split="test"),
               ("data", "multitask"), asdict(config.sampling), resumable=True,
               hint="check sampling.*; a rerun resumes the store", collective=True),

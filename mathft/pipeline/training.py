@@ -17,8 +17,8 @@ import torch
 
 from mathft.pipeline.config import BackboneSection, TrainConfig, TrainerConfig
 
-__all__ = ["WarmupCosine", "FitResult", "backbone_config", "fit", "generator_parts", "evaluator_parts",
-           "prepare_evaluator_data"]
+__all__ = ["WarmupCosine", "FitResult", "backbone_config", "fit", "fit_multitask", "generator_parts", "evaluator_parts",
+           "multitask_parts", "prepare_evaluator_data"]
 
 # What to change in the pipeline config when the sampled training candidates cannot train an evaluator
 # (the data module's own message names its arguments; the pipeline sets those from these settings).
@@ -83,17 +83,26 @@ def _optimizers(train: TrainConfig) -> tuple[Any, Any]:
 def generator_parts(backbone: Any, train: TrainConfig, style: str, train_files: list[str],
                     test_files: list[str], seed: int) -> tuple[Any, Any]:
     """The SSFT generator module and its datamodule (validation by greedy Pass@1)."""
-    from mathft.datamodules import SSFTDataModule
+    return _generator_task(train)(backbone), _generator_data(backbone, train, style, train_files, test_files, seed)
+
+
+def _generator_task(train: TrainConfig) -> Any:
+    """``backbone -> GeneratorModule`` with ``train``'s optimizer, schedule and validation generation."""
     from mathft.modules import GenerationSettings, GeneratorModule
 
     optimizer, scheduler = _optimizers(train)
-    module = GeneratorModule(backbone, optimizer=optimizer, scheduler=scheduler,
-                             generation=GenerationSettings(max_new_tokens=train.val_max_new_tokens, num_samples=0))
-    data = SSFTDataModule(train_files, tokenizer=backbone.tokenizer or backbone.name_or_path, style=style,
+    return partial(GeneratorModule, optimizer=optimizer, scheduler=scheduler,
+                   generation=GenerationSettings(max_new_tokens=train.val_max_new_tokens, num_samples=0))
+
+
+def _generator_data(backbone: Any, train: TrainConfig, style: str, train_files: list[str], test_files: list[str],
+                    seed: int) -> Any:
+    from mathft.datamodules import SSFTDataModule
+
+    return SSFTDataModule(train_files, tokenizer=backbone.tokenizer or backbone.name_or_path, style=style,
                           max_length=train.max_length, truncation=train.truncation, batch_size=train.batch_size,
                           val_fraction=train.val_fraction,
                           val_max_problems=train.val_max_problems, test_files=test_files, seed=seed)
-    return module, data
 
 
 def evaluator_parts(backbone: Any, train: TrainConfig, loss: str, margin: float, candidates: list[str],
@@ -102,17 +111,54 @@ def evaluator_parts(backbone: Any, train: TrainConfig, loss: str, margin: float,
 
     The datamodule is connected to what the loss needs: the margin loss trains on paired rows only.
     """
-    from mathft.datamodules import EvaluatorDataModule
+    module = _evaluator_task(train, loss, margin, top_k)(backbone)
+    data = _evaluator_data(backbone, train, candidates, max_pairs, seed)
+    data.connect(**module.data_settings())
+    return module, data
+
+
+def _evaluator_task(train: TrainConfig, loss: str, margin: float, top_k: int) -> Any:
+    """``backbone -> EvaluatorModule`` with the named loss and ``train``'s optimizer and schedule."""
     from mathft.modules import EvaluatorModule
     from mathft.modules.losses import PairwiseMarginLoss, VerdictBCELoss
 
     optimizer, scheduler = _optimizers(train)
     component = PairwiseMarginLoss(margin) if loss == "margin" else VerdictBCELoss()
-    module = EvaluatorModule(backbone, optimizer=optimizer, scheduler=scheduler, loss=component, top_k=top_k)
-    data = EvaluatorDataModule(candidates, tokenizer=backbone.tokenizer or backbone.name_or_path,
+    return partial(EvaluatorModule, optimizer=optimizer, scheduler=scheduler, loss=component, top_k=top_k)
+
+
+def _evaluator_data(backbone: Any, train: TrainConfig, candidates: list[str], max_pairs: int, seed: int) -> Any:
+    from mathft.datamodules import EvaluatorDataModule
+
+    return EvaluatorDataModule(candidates, tokenizer=backbone.tokenizer or backbone.name_or_path,
                                max_length=train.max_length, max_pairs=max_pairs, batch_size=train.batch_size,
                                val_fraction=train.val_fraction, seed=seed)
-    data.connect(**module.data_settings())
+
+
+def multitask_parts(backbone: Any, evaluator: TrainConfig, generator: TrainConfig, loss: str, margin: float,
+                    candidates: list[str], max_pairs: int, top_k: int, style: str, train_files: list[str],
+                    test_files: list[str], seed: int) -> tuple[Any, Any]:
+    """Sequential multi-task fine-tuning (paper Sec. 3.3) from an SSFT generator, in one fit on one backbone.
+
+    Phases: the evaluator (``evaluator``'s settings, the named loss, selected by ``val/rr_majK``), then the
+    generator again (``generator``'s settings, selected by ``val/pass@1``); the weights pass from one phase
+    to the next in memory, with no export or reload between them.
+
+    Returns:
+        A :class:`~mathft.modules.SequentialMultiTaskModule` and its connected
+        :class:`~mathft.datamodules.PhasedDataModule`.
+    """
+    from mathft.datamodules import PhasedDataModule
+    from mathft.modules.sequential import Phase, SequentialMultiTaskModule
+
+    phases = [Phase("evaluator", _evaluator_task(evaluator, loss, margin, top_k), evaluator.max_steps, "val/rr_majK",
+                    val_every=_val_every(evaluator)),
+              Phase("generator", _generator_task(generator), generator.max_steps, "val/pass@1",
+                    val_every=_val_every(generator))]
+    module = SequentialMultiTaskModule(backbone, phases)
+    data = PhasedDataModule([_evaluator_data(backbone, evaluator, candidates, max_pairs, seed),
+                             _generator_data(backbone, generator, style, train_files, test_files, seed)])
+    data.connect(tokenizer=module.tokenizer, **module.data_settings())
     return module, data
 
 
@@ -161,24 +207,32 @@ def _strategy(hw: TrainerConfig) -> Any:
     return hw.strategy
 
 
-def _trainer(hw: TrainerConfig, train: TrainConfig, run_dir: Path, tb_root: Path, name: str, monitor: str) -> Any:
+def _val_every(train: TrainConfig) -> int:
+    """``train.val_every`` lowered to a divisor of ``max_steps``: the last step always validates, so that
+    the final weights are candidates too."""
+    val_every = min(train.val_every, train.max_steps)
+    while train.max_steps % val_every:
+        val_every -= 1
+    return val_every
+
+
+def _trainer(hw: TrainerConfig, train: TrainConfig, run_dir: Path, tb_root: Path, name: str, monitor: str | None,
+             max_steps: int, val_every: int) -> Any:
     import lightning.pytorch as pl
+    from lightning.pytorch.callbacks import TQDMProgressBar
     from lightning.pytorch.loggers import TensorBoardLogger
 
     from mathft.callbacks import ExportBestToHF, LogGenerations, TaskMetricCheckpoint
 
-    from lightning.pytorch.callbacks import TQDMProgressBar
-
-    # tqdm, not rich: its bars also show when the output is a log file rather than a terminal.
-    callbacks = [TaskMetricCheckpoint(monitor=monitor, dirpath=str(run_dir / "checkpoints")),
-                 ExportBestToHF(dirpath=str(run_dir / "hf")), LogGenerations(), TQDMProgressBar(refresh_rate=10)]
-    # Validate every `val_every` steps and at the very end, so that the last weights are candidates too.
-    val_every = min(train.val_every, train.max_steps)
-    while train.max_steps % val_every:
-        val_every -= 1
+    # tqdm, not rich: its bars also show when the output is a log file rather than a terminal. Without a
+    # monitor (a multi-task run, whose phases select their own bests) the callback keeps last.ckpt only.
+    checkpoint = TaskMetricCheckpoint(monitor=monitor, dirpath=str(run_dir / "checkpoints"),
+                                      save_top_k=1 if monitor else 0)
+    callbacks = [checkpoint, ExportBestToHF(dirpath=str(run_dir / "hf")), LogGenerations(),
+                 TQDMProgressBar(refresh_rate=10)]
     return pl.Trainer(
         accelerator=hw.accelerator, devices=hw.devices, num_nodes=hw.num_nodes, strategy=_strategy(hw),
-        precision=hw.precision, max_steps=train.max_steps, val_check_interval=val_every * train.accumulate_grad_batches,
+        precision=hw.precision, max_steps=max_steps, val_check_interval=val_every * train.accumulate_grad_batches,
         check_val_every_n_epoch=None, num_sanity_val_steps=0, accumulate_grad_batches=train.accumulate_grad_batches,
         gradient_clip_val=train.gradient_clip_val if hw.strategy != "fsdp2" else None,
         logger=TensorBoardLogger(save_dir=str(tb_root), name=name, version=""), callbacks=callbacks,
@@ -195,10 +249,33 @@ def fit(module: Any, data: Any, *, hw: TrainerConfig, train: TrainConfig, run_di
     """
     import lightning.pytorch as pl
 
-    from mathft.callbacks import ExportBestToHF
+    pl.seed_everything(seed, workers=True, verbose=False)
+    val_every = _val_every(train)
+    trainer = _trainer(launched_layout(hw), train, run_dir, tb_root, name, monitor, train.max_steps, val_every)
+    return _run(trainer, module, data, run_dir, monitor)
+
+
+def fit_multitask(module: Any, data: Any, *, hw: TrainerConfig, train: TrainConfig, run_dir: Path,
+                  tb_root: Path, name: str, seed: int) -> FitResult:
+    """Run a :func:`multitask_parts` module's phases in one fit; export the last phase's best checkpoint.
+
+    ``train`` gives what the phases share (gradient accumulation and clipping); each phase brings its own
+    step budget, validation interval and optimizer. Its phase checkpoints are in
+    ``<run_dir>/checkpoints/<i>_<name>/``.
+    """
+    import lightning.pytorch as pl
 
     pl.seed_everything(seed, workers=True, verbose=False)
-    trainer = _trainer(launched_layout(hw), train, run_dir, tb_root, name, monitor)
+    total = sum(p.max_steps for p in module.phases)
+    # The trainer's interval only has to fit every phase (each phase validates on its own `val_every`).
+    val_every = min(p.val_every or p.max_steps for p in module.phases)
+    trainer = _trainer(launched_layout(hw), train, run_dir, tb_root, name, None, total, val_every)
+    return _run(trainer, module, data, run_dir, module.phases[-1].monitor)
+
+
+def _run(trainer: Any, module: Any, data: Any, run_dir: Path, monitor: str) -> FitResult:
+    from mathft.callbacks import ExportBestToHF
+
     last = run_dir / "checkpoints" / "last.ckpt"
     # The stage runner keeps the folder only for a restart with the same config and inputs: resume it.
     resume = str(last) if last.exists() else None
@@ -208,7 +285,7 @@ def fit(module: Any, data: Any, *, hw: TrainerConfig, train: TrainConfig, run_di
         # run's last validation was of these final weights, so validating them again gives its metrics.
         trainer.validate(module, datamodule=data, verbose=False)
     export = next(c for c in trainer.callbacks if isinstance(c, ExportBestToHF))
-    ckpt = trainer.checkpoint_callback
+    ckpt = getattr(module, "selection_callback", None) or trainer.checkpoint_callback
     best = ckpt.best_model_score if ckpt is not None else None
     metrics = {k: _defined(v) for k, v in trainer.callback_metrics.items() if getattr(v, "numel", lambda: 1)() == 1}
     if monitor not in metrics:

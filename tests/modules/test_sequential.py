@@ -179,3 +179,61 @@ def test_tiny_config_runs_under_mathft_fit(workspace, tmp_path) -> None:
     assert cli.datamodule.phases[1].pairs_only  # the margin loss's data setting reached its phase
     assert cli.trainer.global_step == 6 and cli.model.phase_starts == [0, 2, 4]
     assert (tmp_path / "run" / "hf_best" / "config.json").is_file()
+
+
+class _Validations(pl.Callback):
+    """(phase, global step) of every validation of a fit."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[int, int]] = []
+
+    def on_validation_end(self, trainer, pl_module) -> None:
+        self.seen.append((pl_module.phase_index, trainer.global_step))
+
+
+def test_each_phase_validates_on_its_own_interval(workspace, tmp_path) -> None:
+    """Phase budgets 4, 6 with val_every 4 and 3 (trainer interval 2, used by none): validations at phase
+    steps 4 | 3, 6, i.e. global steps 4 | 7, 10 -- counted from each phase's start, not from step 0."""
+    pl.seed_everything(0)
+    backbone = BackboneConfig(str(workspace["backbone"]))
+    generation = GenerationSettings(max_new_tokens=4)
+    module = SequentialMultiTaskModule(backbone, [
+        Phase("generator", partial(GeneratorModule, optimizer=_adamw(1e-2), generation=generation), 4,
+              "val/pass@1", val_every=4),
+        Phase("evaluator", partial(EvaluatorModule, optimizer=_adamw(3e-3)), 6, "val/rr_majK", val_every=3),
+    ])
+    ssft = SSFTDataModule([str(workspace["train"])], style="math", max_length=256, batch_size=4, val_fraction=0.2,
+                          val_max_problems=2)
+    evaluator = EvaluatorDataModule([str(workspace["candidates"])], problem_files=[str(workspace["train"])],
+                                    max_length=384, batch_size=4, val_fraction=0.25)
+    data = PhasedDataModule([ssft, evaluator])
+    data.connect(tokenizer=module.tokenizer, **module.data_settings())
+    seen = _Validations()
+    trainer = pl.Trainer(accelerator="cpu", max_steps=-1, val_check_interval=2, check_val_every_n_epoch=None,
+                         num_sanity_val_steps=0, default_root_dir=tmp_path, logger=False, enable_progress_bar=False,
+                         enable_model_summary=False, callbacks=[TaskMetricCheckpoint(monitor=None, save_top_k=0),
+                                                                seen])
+    trainer.fit(module, datamodule=data)
+    assert seen.seen == [(0, 4), (1, 7), (1, 10)]
+
+
+def test_val_every_outside_the_phase_budget_is_refused(workspace) -> None:
+    phase = Phase("generator", partial(GeneratorModule, optimizer=_adamw(1e-2)), 4, "val/pass@1", val_every=5)
+    with pytest.raises(ValueError, match=r"phases\[0\]\.val_every must lie in \[1, max_steps=4\], got 5"):
+        SequentialMultiTaskModule(BackboneConfig(str(workspace["backbone"])), [phase])
+
+
+@pytest.mark.parametrize("checkpoint", [None, "0_generator", "1_evaluator"])
+def test_validate_runs_the_phase_of_its_checkpoint(workspace, straight, tmp_path, checkpoint) -> None:
+    """``validate`` outside a fit runs one phase's task on that phase's data: the phase saved in the given
+    checkpoint, else the last phase (it used to run phase 0's task on the last phase's data)."""
+    root, *_ = straight
+    module, data = _parts(workspace)
+    seen = _Validations()
+    trainer = pl.Trainer(accelerator="cpu", default_root_dir=tmp_path, logger=False, enable_progress_bar=False,
+                         enable_model_summary=False, callbacks=[seen])
+    ckpt = None if checkpoint is None else str(next((root / "checkpoints" / checkpoint).glob("*.ckpt")))
+    metrics = trainer.validate(module, datamodule=data, ckpt_path=ckpt, verbose=False)[0]
+    expected = {None: 2, "0_generator": 0, "1_evaluator": 1}[checkpoint]
+    assert [phase for phase, _ in seen.seen] == [expected]
+    assert ("val/auroc" in metrics) == (expected == 1) and ("val/pass@1" in metrics) == (expected != 1)

@@ -41,6 +41,29 @@ def test_every_stage_runs_and_writes_its_marker(micro_run: tuple[Path, dict]) ->
         assert len(marker["config_hash"]) == 16
 
 
+def test_multitask_stage_is_one_sequential_fit_from_the_ssft_generator(micro_run: tuple[Path, dict]) -> None:
+    """The multitask stage runs the evaluator phase (4 steps, validated at its steps 2 and 4) and the generator
+    phase (2 steps) in one fit of a SequentialMultiTaskModule started from generator_math's export: one
+    last.ckpt, one best per phase, and hf from the generator phase's best."""
+    import torch
+
+    from mathft.modules.sequential import saved_phase
+
+    out, markers = micro_run
+    marker = markers["multitask"]
+    assert marker["metrics"]["phase_starts"] == [0, 4]
+    assert marker["inputs"]["generator_math"] == markers["generator_math"]["run_id"]
+    checkpoints = out / "multitask" / "checkpoints"
+    assert saved_phase(checkpoints / "last.ckpt") == {"phase": 1, "phase_starts": [0, 4],
+                                                      "names": ["evaluator", "generator"]}
+    evaluator_best, = (checkpoints / "0_evaluator").glob("*.ckpt")
+    generator_best, = (checkpoints / "1_generator").glob("*.ckpt")
+    assert torch.load(evaluator_best, map_location="cpu", weights_only=False)["global_step"] in (2, 4)
+    assert torch.load(generator_best, map_location="cpu", weights_only=False)["global_step"] == 6
+    assert Path(marker["outputs"]["checkpoint"]) == generator_best
+    assert (Path(marker["outputs"]["path"]) / "config.json").is_file()
+
+
 def test_report_has_every_table_and_figure(micro_run: tuple[Path, dict]) -> None:
     out, _ = micro_run
     report = json.loads((out / "report.json").read_text())
