@@ -19,21 +19,21 @@ without them every check in the training data ends at the problem's ``c``, so th
 check to be computed from its guess (in the demo's tiny model, without them, only 16% of sampled checks
 multiplied the guess correctly).
 
-Measured (2026-11-30, experiment scripts not kept): a backbone that knows the checks' arithmetic is not
-enough for the demo-sized evaluator. Drilling the scratch backbone first on dense forward chains
-(``a \\cdot g + b = p + b = v``, 600 steps, about 2 CPU-minutes) made products right 94% of the time (sums
-24%). With guess and check as the only route, the SSFT generator's checks then became honest: an honest
-last check whose value equals ``c`` was right in 1328 of 1350 samples, one whose value differs was wrong in 2851 of
-2855, so correctness is visible in the text as "the last value equals the problem's ``c``". The 4-layer
-evaluator still did not learn that comparison at a distance: validation AUROC 0.62 (margin) and 0.72
-(xent) after 400 steps, 0.70 (xent) at 3x the learning rate, against 0.62 and 0.68 in the demo.
-On the same backbone, ending every check with the difference to ``c`` (``..., and $47 - 47 = 0$``, so that
-the comparison is local) put the generator further into the regime (Pass@1 48.0, Maj1@16 58.7, Pass@16
-85.0; Maj1 - Pass@1 +10.7 [7.0, 14.7]) and raised the AUROC to 0.74 / 0.76, but re-ranking stayed below
-voting (RR.Maj3 - Maj1 -12.0 [-17.7, -6.0] margin, -10.3 [-15.7, -4.7] xent): the generator then landed on 0 by writing a
-false step (a check with a false step that still ended at 0 was wrong in 1798 of 1904 samples), and the
-false steps were sums (``6 + 3 = 12``; 2333 of 4906 sums false, 226 of 5076 products), which the tiny
-model does not learn (5% right after a 500-step drill of sums alone).
+Measured (2026-11-30, experiment scripts not kept): a backbone that knows the checks' arithmetic is not enough
+for the demo-sized evaluator. Drilling the scratch backbone first on dense forward chains (``a \\cdot g + b =
+p + b = v``, 600 steps, about 2 CPU-minutes) made products right 94% of the time (sums 24%). With guess and
+check as the only route, the SSFT generator's checks then became honest: an honest last check whose value
+equals ``c`` was right in 1328 of 1350 samples, one whose value differs was wrong in 2851 of 2855, so
+correctness is visible in the text as "the last value equals the problem's ``c``". The 4-layer evaluator still
+did not learn that comparison at a distance: validation AUROC 0.62 (margin) and 0.72 (xent) after 400 steps,
+0.70 (xent) at 3x the learning rate, against 0.62 and 0.68 in the demo.
+On the same backbone, ending every check with the difference to ``c`` (``..., and $47 - 47 = 0$``, so that the
+comparison is local) put the generator further into the regime (Pass@1 48.0, Maj1@16 58.7, Pass@16 85.0;
+Maj1@16 minus Pass@1 +10.7 [7.0, 14.7]) and raised the AUROC to 0.74 / 0.76, but re-ranking stayed below
+voting (RR.Maj3 minus Maj1@16 -12.0 [-17.7, -6.0] margin, -10.3 [-15.7, -4.7] xent): the generator then landed
+on 0 by writing a false step (a check with a false step that still ended at 0 was wrong in 1798 of 1904
+samples), and the false steps were sums (``6 + 3 = 12``; 2333 of 4906 sums false, 226 of 5076 products), which
+the tiny model does not learn (5% right after a 500-step drill of sums alone).
 """
 
 from __future__ import annotations
