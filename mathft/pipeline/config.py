@@ -80,6 +80,10 @@ class ScratchModelConfig:
         num_layers: Decoder layers.
         num_heads: Attention heads.
         intermediate_size: MLP width (``None``: 4 x hidden).
+        drill_steps: Steps of the arithmetic drill (:mod:`mathft.backbones.drill`) run on the new model
+            before any fine-tuning, standing in for a real LLM's pretraining; 0 skips it.
+        drill_lr: Peak learning rate of the drill.
+        drill_batch_size: Lines per drill step.
     """
 
     vocab_size: int = 512
@@ -88,6 +92,9 @@ class ScratchModelConfig:
     num_layers: int = 4
     num_heads: int = 4
     intermediate_size: int | None = None
+    drill_steps: int = 0
+    drill_lr: float = 3e-3
+    drill_batch_size: int = 32
 
 
 @dataclass

@@ -80,7 +80,8 @@ def read_split(files: list[str], split: str) -> list[Problem]:
 
 def run_scratch_backbone(ctx: StageContext, config: ScratchModelConfig, data_seed: int,
                          families: list[str] | None = None, train_files: Sequence[str] | None = None) -> dict[str, Any]:
-    """Train a BPE tokenizer and write a randomly initialised tiny Llama.
+    """Train a BPE tokenizer and write a randomly initialised tiny Llama (then drilled on arithmetic for
+    ``config.drill_steps`` steps, see :mod:`mathft.backbones.drill`).
 
     The tokenizer's corpus is the run's training problems (``train_files``) when given, else
     ``config.corpus_problems`` problems of the synthetic task: a tokenizer trained on the synthetic task
@@ -105,7 +106,13 @@ def run_scratch_backbone(ctx: StageContext, config: ScratchModelConfig, data_see
     params = _count_parameters(model_dir)
     print(f"backbone: tiny Llama with {params / 1e6:.2f}M parameters in {model_dir}, tokenizer trained on "
           f"{len(texts)} texts of {source}")
-    return {"outputs": {"path": str(model_dir)}, "metrics": {"parameters": params}}
+    metrics: dict[str, Any] = {"parameters": params}
+    if config.drill_steps:
+        from mathft.backbones.drill import pretrain_on_drill
+
+        metrics["drill_loss"] = pretrain_on_drill(model_dir, config.drill_steps, lr=config.drill_lr,
+                                                  batch_size=config.drill_batch_size, seed=data_seed)
+    return {"outputs": {"path": str(model_dir)}, "metrics": metrics}
 
 
 def _count_parameters(model_dir: Path) -> int:

@@ -226,3 +226,44 @@ def test_inverse_table_checks_are_forward_lookups_and_misses_are_written_as_such
 def test_inverse_table_has_room_for_the_demo():
     train = [p for p in generate(3000, seed=0, families=["inverse_table"]) if p.style == "math"]
     assert len({problem_key(p.problem) for p in train}) == 3000
+
+
+_FACTORED_QUESTION = re.compile(r"\$(\d+)\(x \+ (\d+)\) = (\d+)\$")
+_FACTORED_TRY = re.compile(r"Try \$x = (\d+)\$: \$(\d+)\((\d+) \+ (\d+)\) = (\d+) \\cdot (\d+) = (\d+)\$, "
+                           r"and \$(\d+) - (\d+) = (-?\d+)\$(, too small|, too large)?\.")
+
+
+def test_factored_linear_checks_are_true_and_end_with_the_difference_to_c():
+    """Every try computes a(g + b) honestly and its difference to the problem's c; a miss says too small /
+    too large by the difference's sign and is followed by another try; the last try lands (difference 0)
+    on the gold, which solves the equation."""
+    problems = [p for p in generate(600, seed=7, families=["factored_linear"]) if p.style == "math"]
+    assert {p.level for p in problems} == {1, 2, 3, 4, 5}
+    tries_per_solution = collections.Counter()
+    for p in problems:
+        a, b, c = map(int, _FACTORED_QUESTION.search(p.problem).groups())
+        x = int(p.answer)
+        assert a * (x + b) == c
+        tries = _FACTORED_TRY.findall(p.solution)
+        assert tries and p.solution.endswith(f"So $x = \\boxed{{{x}}}$.")
+        tries_per_solution[len(tries)] += 1
+        for i, (g, a2, g2, b2, a3, total, value, value2, c2, diff, verdict) in enumerate(tries):
+            g, total, value, diff = int(g), int(total), int(value), int(diff)
+            assert (int(a2), int(g2), int(b2), int(a3), int(c2), int(value2)) == (a, g, b, a, c, value)
+            assert total == g + b and value == a * total and diff == value - c
+            last = i == len(tries) - 1
+            assert (diff == 0) == last and (g == x) == last
+            assert verdict == ("" if last else (", too small" if diff < 0 else ", too large"))
+    assert set(tries_per_solution) == {1, 2, 3}
+
+
+def test_factored_linear_steps_match_the_terse_solution():
+    for p in generate(40, seed=8, families=["factored_linear"]):
+        if p.style == "prm800k":
+            steps, answer = p.solution.split("\n# Answer\n\n")
+            assert steps.count("Try $x = ") == len(re.findall(r"- \d+ = -?\d+\$", steps)) and answer.isdigit()
+
+
+def test_factored_linear_has_room_for_the_demo():
+    train = [p for p in generate(2300, seed=0, families=["factored_linear"]) if p.style == "math"]
+    assert len({problem_key(p.problem) for p in train}) == 2300

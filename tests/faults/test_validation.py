@@ -41,6 +41,8 @@ MICRO = str(CONFIGS / "pipeline" / "micro.yaml")
         ("multitask.train.warmup_steps=-1", "key 'multitask.train.warmup_steps': must be an integer >= 0"),
         ("evaluator.max_pairs=0", "key 'evaluator.max_pairs': must be an integer >= 1"),
         ("backbone.scratch.num_heads=3", "key 'backbone.scratch.hidden_size': must be a multiple of"),
+        ("backbone.scratch.drill_steps=-1", "key 'backbone.scratch.drill_steps': must be an integer >= 0"),
+        ("backbone.scratch.drill_lr=0", "key 'backbone.scratch.drill_lr': must be a finite number > 0"),
         ("data.n_test=0", "key 'data.n_test': must be an integer >= 1"),
     ],
 )
