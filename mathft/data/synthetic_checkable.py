@@ -39,6 +39,7 @@ the tiny model does not learn (5% right after a 500-step drill of sums alone).
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from fractions import Fraction
 
 from mathft.data.synthetic_families import SynthItem
@@ -122,6 +123,30 @@ _TABLE_LEVELS = {1: (6, 1), 2: (6, 2), 3: (8, 2), 4: (6, 3), 5: (8, 3)}
 _REJECTED_WEIGHTS = (0.4, 0.35, 0.25)
 
 
+def _guesses(rng: random.Random, wrong: list[int], x: int) -> list[int]:
+    """0, 1 or 2 guesses drawn from ``wrong`` (weights ``_REJECTED_WEIGHTS``), then the answer ``x``."""
+    n_wrong = rng.choices(range(len(_REJECTED_WEIGHTS)), weights=_REJECTED_WEIGHTS)[0]
+    return [*rng.sample(wrong, n_wrong), x]
+
+
+def _tried_solution(guesses: list[int], tried: Callable[[int], tuple[str, str]],
+                    opening: str) -> tuple[tuple[str, ...], str]:
+    """Both styles of a solution that tries ``guesses`` in turn, the last being the answer.
+
+    Args:
+        guesses: The guesses, in order.
+        tried: A guess's check as (step, terse line).
+        opening: The step that states a guess, with ``{}`` for it.
+    """
+    steps, terse = [], []
+    for guess in guesses:
+        step, line = tried(guess)
+        steps += [opening.format(guess), step]
+        terse.append(line)
+    terse.append(f"So $x = {_boxed(guesses[-1])}$.")
+    return tuple(steps), " ".join(terse)
+
+
 def _nested(depth: int, inner: str) -> str:
     """``f(f(x))`` for depth 2."""
     return "f(" * depth + inner + ")" * depth
@@ -169,15 +194,9 @@ def inverse_table(rng: random.Random, level: int) -> SynthItem:
     target = _lookups(table, x, depth)[1]
     entries = ", ".join(f"f({k})={v}" for k, v in table.items())
     problem = f"The function $f$ has ${entries}$. Find $x$ if ${_nested(depth, 'x')} = {target}$."
-    n_wrong = rng.choices(range(len(_REJECTED_WEIGHTS)), weights=_REJECTED_WEIGHTS)[0]
-    guesses = rng.sample([v for v in range(1, size + 1) if v != x], n_wrong) + [x]
-    steps, terse = [], []
-    for guess in guesses:
-        step, line = _table_try(table, guess, depth, target)
-        steps += [f"Try $x={guess}$.", step]
-        terse.append(line)
-    terse.append(f"So $x = {_boxed(x)}$.")
-    return SynthItem(problem, tuple(steps), " ".join(terse), Fraction(x), "Algebra")
+    guesses = _guesses(rng, [v for v in range(1, size + 1) if v != x], x)
+    steps, terse = _tried_solution(guesses, lambda g: _table_try(table, g, depth, target), "Try $x={}$.")
+    return SynthItem(problem, steps, terse, Fraction(x), "Algebra")
 
 
 # (a range, x range) by level of ``a (x + b) = c``, b in 1..9: every level holds over 500 distinct equations.
@@ -217,17 +236,10 @@ def factored_linear(rng: random.Random, level: int) -> SynthItem:
     (a_lo, a_hi), (x_lo, x_hi) = _FACTORED_LEVELS[level]
     a, x, b = rng.randint(a_lo, a_hi), rng.randint(x_lo, x_hi), rng.randint(1, 9)
     c = a * (x + b)
-    n_wrong = rng.choices(range(len(_REJECTED_WEIGHTS)), weights=_REJECTED_WEIGHTS)[0]
-    near = [g for g in range(max(0, x - 3), x + 4) if g != x]
-    guesses = [*rng.sample(near, n_wrong), x]
-    steps, terse = [], []
-    for i, guess in enumerate(guesses):
-        step, line = _factored_try(a, guess, b, c, final=i == len(guesses) - 1)
-        steps += [f"Try $x = {guess}$.", step]
-        terse.append(line)
-    terse.append(f"So $x = {_boxed(x)}$.")
+    guesses = _guesses(rng, [g for g in range(max(0, x - 3), x + 4) if g != x], x)
+    steps, terse = _tried_solution(guesses, lambda g: _factored_try(a, g, b, c, final=g == x), "Try $x = {}$.")
     problem = rng.choice(_QUESTIONS).format(l=f"{a}(x + {b})", c=c)
-    return SynthItem(problem, tuple(steps), " ".join(terse), Fraction(x), "Algebra")
+    return SynthItem(problem, steps, terse, Fraction(x), "Algebra")
 
 
 # Guess-and-check families (a tuple, as FAMILIES: add one by editing it).

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
+from lightning.pytorch.trainer.states import TrainerFn
 from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 from torchmetrics import MaxMetric, Metric
@@ -109,16 +110,10 @@ class SequentialMultiTaskModule(BackboneModule):
         run's result.
         """
         trainer = self._trainer
-        if trainer is not None and not self._in_fit(trainer):
+        if trainer is not None and trainer.state.fn != TrainerFn.FITTING:
             return self._resume_phase if self._resume_phase is not None else len(self.phases) - 1
         epoch = trainer.current_epoch if trainer is not None else 0
         return min(epoch, len(self.phases) - 1)
-
-    @staticmethod
-    def _in_fit(trainer: Any) -> bool:
-        from lightning.pytorch.trainer.states import TrainerFn
-
-        return trainer.state.fn == TrainerFn.FITTING
 
     @property
     def task(self) -> BackboneModule:

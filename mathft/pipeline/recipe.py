@@ -46,21 +46,29 @@ def _train_generator(ctx: StageContext, config: PipelineConfig, style: str, trai
                         **{f"data/{k}": v for k, v in kept.items()}}}
 
 
-def _train_evaluator(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, Any]:
+def _prepare_evaluator_data(data: Any, prefix: str = "") -> None:
+    """Set up evaluator data and print its summary (rank 0), failing before any step on data that cannot
+    teach the loss or on a validation split that could pick no checkpoint."""
     import sys
 
     from mathft.pipeline.data_checks import check_evaluator_validation
-    from mathft.pipeline.training import backbone_config, evaluator_parts, fit, prepare_evaluator_data
+    from mathft.pipeline.training import prepare_evaluator_data
+
+    summary = prepare_evaluator_data(data)
+    check_evaluator_validation(data, "evaluator.train")
+    if dist.is_main():
+        print(f"{prefix}{summary}", file=sys.stderr, flush=True)
+
+
+def _train_evaluator(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, Any]:
+    from mathft.pipeline.training import backbone_config, evaluator_parts, fit
 
     generator = f"generator_{config.primary_style}"
     backbone = backbone_config(config.backbone, ctx.inputs[generator]["path"])
     ev = config.evaluator
     module, data = evaluator_parts(backbone, ev.train, loss, ev.margin, [ctx.inputs["sample_train"]["store"]],
                                    ev.max_pairs, config.rerank.k, config.seed)
-    summary = prepare_evaluator_data(data)  # fails here, before any step, on data that cannot teach the loss
-    check_evaluator_validation(data, "evaluator.train")  # and on a validation split that could pick no checkpoint
-    if dist.is_main():
-        print(summary, file=sys.stderr, flush=True)
+    _prepare_evaluator_data(data)
     result = fit(module, data, hw=config.trainer, train=ev.train, run_dir=ctx.dir, tb_root=ctx.out / "tb",
                  name=ctx.name, monitor="val/rr_majK", seed=config.seed)
     # val/auroc is None (JSON null) when undefined: a one-class validation set, or never logged.
@@ -74,10 +82,8 @@ def _train_multitask(ctx: StageContext, config: PipelineConfig) -> dict[str, Any
     """Sequential multi-task fine-tuning (Sec. 3.3) in one fit from the SSFT generator: an evaluator phase
     (``evaluator.train``, loss ``multitask.from_loss``) then a generator phase (``multitask.train``), one
     backbone passed between them in memory. The ``evaluator_<loss>`` stages stay the re-ranking evaluators."""
-    import sys
-
-    from mathft.pipeline.data_checks import check_evaluator_validation, prepare_generator_data
-    from mathft.pipeline.training import backbone_config, fit_multitask, multitask_parts, prepare_evaluator_data
+    from mathft.pipeline.data_checks import prepare_generator_data
+    from mathft.pipeline.training import backbone_config, fit_multitask, multitask_parts
 
     style, ev, mt = config.primary_style, config.evaluator, config.multitask
     backbone = backbone_config(config.backbone, ctx.inputs[f"generator_{style}"]["path"])
@@ -87,11 +93,8 @@ def _train_multitask(ctx: StageContext, config: PipelineConfig) -> dict[str, Any
                                    files["train_files"], files["test_files"], config.seed)
     evaluator_data, generator_data = data.phases
     # Both phases' data fail here, before the first step, not after the evaluator phase has run.
-    summary = prepare_evaluator_data(evaluator_data)
-    check_evaluator_validation(evaluator_data, "evaluator.train")
+    _prepare_evaluator_data(evaluator_data, f"{ctx.name}, evaluator phase: ")
     kept = prepare_generator_data(generator_data, "multitask.train", ctx.name)
-    if dist.is_main():
-        print(f"{ctx.name}, evaluator phase: {summary}", file=sys.stderr, flush=True)
     result = fit_multitask(module, data, hw=config.trainer, train=mt.train, run_dir=ctx.dir, tb_root=ctx.out / "tb",
                            name=ctx.name, seed=config.seed)
     return {"outputs": {"path": result.export_dir, "checkpoint": result.checkpoint},
