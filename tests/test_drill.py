@@ -12,15 +12,20 @@ from safetensors.torch import load_file
 
 from mathft.backbones.drill import drill_chain, drill_line, pretrain_on_drill
 
-_CHAIN = re.compile(r"^\$(\d+)\((\d+) \+ (\d+)\) = (\d+) \\cdot (\d+) = (\d+)\$$")
+_CHAIN = re.compile(r"^\$(\d+) - (\d+)\((\d+) \+ (\d+)\) = (\d+) - (\d+) \\cdot (\d+) = (\d+) - (\d+) ([=<>]) 0\$$")
 
 
-def test_every_drill_chain_is_true():
+def test_every_drill_chain_is_a_true_factored_linear_check():
     rng = random.Random(0)
+    signs = set()
     for _ in range(2000):
-        a, g, b, a2, total, product = map(int, _CHAIN.match(drill_chain(rng)).groups())
-        assert a2 == a and total == g + b and product == a * total
-        assert 2 <= a <= 12 and 0 <= g <= 22 and 1 <= b <= 9
+        *numbers, sign = _CHAIN.match(drill_chain(rng)).groups()
+        c, a, g, b, c2, a2, total, c3, product = map(int, numbers)
+        assert (c2, c3, a2) == (c, c, a) and total == g + b and product == a * total
+        assert sign == ("=" if product == c else (">" if c > product else "<"))
+        assert 2 <= a <= 9 and 0 <= g <= 17 and 1 <= b <= 9 and c % a == 0
+        signs.add(sign)
+    assert signs == {"=", "<", ">"}
 
 
 def test_drill_lines_are_deterministic_per_seed():

@@ -3,9 +3,10 @@
 The paper fine-tunes a pretrained LLM that already knows arithmetic, so its evaluator can tell a false step
 in a solution from a true one. A tiny model trained from scratch on the synthetic task does not learn the
 facts from a few thousand solutions (about 43% of the demo generator's single-digit products are right). A
-short causal-LM pass over dense, true forward chains of the form the guess-and-check checks use gives it
+short causal-LM pass over dense, true chains of the form ``factored_linear``'s checks use gives it
 those facts before any fine-tuning; the task itself (guessing, checking, judging) is still learned from the
-fine-tuning data only.
+fine-tuning data only. Fine-tuning unlearns much of what the drill taught (see ``factored_linear``'s
+docstring: products 97% right after the drill, 23-37% after SSFT).
 """
 
 from __future__ import annotations
@@ -15,16 +16,18 @@ import sys
 import time
 from pathlib import Path
 
+from mathft.data.synthetic_checkable import factored_check
+
 __all__ = ["drill_chain", "drill_line", "pretrain_on_drill"]
 
-_CHAINS_PER_LINE = 5
+_CHAINS_PER_LINE = 4
 
 
 def drill_chain(rng: random.Random) -> str:
-    """One true chain ``$a(g + b) = a \\cdot s = p$`` (a small sum, then one product)."""
-    a, g, b = rng.randint(2, 12), rng.randint(0, 22), rng.randint(1, 9)
-    total = g + b
-    return f"${a}({g} + {b}) = {a} \\cdot {total} = {a * total}$"
+    """One true check of ``factored_linear`` (a small sum, one product, a sign), for a guess near the answer."""
+    a, guess, b = rng.randint(2, 9), rng.randint(0, 17), rng.randint(1, 9)
+    x = max(0, guess + rng.randint(-3, 3))
+    return f"${factored_check(a, guess, b, a * (x + b))[0]}$"
 
 
 def drill_line(rng: random.Random) -> str:

@@ -44,7 +44,7 @@ from fractions import Fraction
 
 from mathft.data.synthetic_families import SynthItem
 
-__all__ = ["inverse_linear", "inverse_table", "factored_linear", "CHECKABLE_FAMILIES"]
+__all__ = ["inverse_linear", "inverse_table", "factored_linear", "factored_check", "CHECKABLE_FAMILIES"]
 
 # (a range, x range, b range, sign) by level: the inverse needs more work as the level grows. Every level
 # holds hundreds of distinct equations, so a few thousand problems do not exhaust it.
@@ -199,45 +199,74 @@ def inverse_table(rng: random.Random, level: int) -> SynthItem:
     return SynthItem(problem, steps, terse, Fraction(x), "Algebra")
 
 
-# (a range, x range) by level of ``a (x + b) = c``, b in 1..9: every level holds over 500 distinct equations.
-_FACTORED_LEVELS = {1: ((2, 9), (2, 9)), 2: ((2, 9), (2, 12)), 3: ((2, 12), (2, 12)), 4: ((2, 12), (2, 15)),
-                    5: ((2, 12), (2, 20))}
+# (a range, x range) by level of ``a (x + b) = c``, b in 1..9: every level holds over 500 distinct equations,
+# and every product a check needs (a up to 9, x + b up to 29) is one the drill covers.
+_FACTORED_LEVELS = {1: ((2, 9), (1, 9)), 2: ((2, 9), (1, 12)), 3: ((2, 9), (2, 14)), 4: ((3, 9), (4, 15)),
+                    5: ((2, 9), (6, 17))}
 
 
-def _factored_try(a: int, guess: int, b: int, c: int, final: bool) -> tuple[str, str]:
-    """One tried guess: ``a(g + b) = a \\cdot s = p``, then ``p - c = d`` with its verdict (step, terse)."""
+def factored_check(a: int, guess: int, b: int, c: int) -> tuple[str, int]:
+    """The check of a guess for ``a (x + b) = c``: ``c - a(g + b) = c - a \\cdot s = c - p`` and its sign.
+
+    The chain starts from the problem's ``c``, so ``c`` is copied before anything is computed, and ends
+    ``= 0``, ``> 0`` or ``< 0`` (no multi-digit subtraction, which a tiny model does not learn).
+
+    Returns:
+        The chain (LaTeX, no dollars) and ``c - p``.
+    """
     total = guess + b
     value = a * total
-    diff = value - c
-    verdict = "" if final else (", too small" if diff < 0 else ", too large")
-    chain = f"{a}({guess} + {b}) = {a} \\cdot {total} = {value}"
-    return (f"Then ${chain}$, and ${value} - {c} = {diff}${verdict}.",
-            f"Try $x = {guess}$: ${chain}$, and ${value} - {c} = {diff}${verdict}.")
+    diff = c - value
+    sign = "= 0" if diff == 0 else ("> 0" if diff > 0 else "< 0")
+    return f"{c} - {a}({guess} + {b}) = {c} - {a} \\cdot {total} = {c} - {value} {sign}", diff
+
+
+def _factored_try(a: int, guess: int, b: int, c: int) -> tuple[str, str]:
+    """One tried guess: its check, then "too small" / "too large" when it misses (step, terse)."""
+    chain, diff = factored_check(a, guess, b, c)
+    verdict = "" if diff == 0 else (", too small" if diff > 0 else ", too large")
+    return f"Then ${chain}${verdict}.", f"Try $x = {guess}$: ${chain}${verdict}."
 
 
 def factored_linear(rng: random.Random, level: int) -> SynthItem:
-    """Solve ``a (x + b) = c`` by guess and check, each check ending with its difference to ``c``.
+    """Solve ``a (x + b) = c`` by guess and check; each check starts from ``c`` and ends with a sign.
 
     Up to two nearby wrong guesses are tried first. Every check is a small sum, one product and a
-    difference: ``7(5 + 3) = 7 \\cdot 8 = 56``, and ``56 - 63 = -7``, too small. A guess lands when the
-    difference is 0, so whether a written check lands is visible next to it (``56 - 63 = 0`` is false on its
-    face), while producing the answer composes a division and a subtraction into the one token of a guess.
+    comparison with ``c``: ``63 - 7(5 + 3) = 63 - 7 \\cdot 8 = 63 - 56 > 0``, too small. A guess lands when
+    the chain ends ``= 0``. Producing the answer composes a division and a subtraction into the one token
+    of a guess; checking it is a sum and a product the backbone can be drilled on
+    (:mod:`mathft.backbones.drill` draws its chains from :func:`factored_check`).
 
-    Measured (2026-11-30, ``configs/pipeline/demo_drilled.yaml``: the demo's model, its backbone drilled
-    on these checks' arithmetic first; 300 test problems, N = 16): Pass@1 29.3, Maj1@16 43.0, Pass@16 74.0
-    (Maj1@16 minus Pass@1 +13.7 [9.0, 18.3]); evaluator validation AUROC 0.83 (margin) and 0.86 (xent),
-    against 0.62 and 0.68 on ``inverse_linear`` without the drill; re-ranking draws level with voting
-    (RR.Maj3 minus Maj1@16 +0.3 [-4.7, 5.3] margin, -1.7 [-7.3, 4.0] xent) but does not beat it. Of the
-    2729 wrong answers whose last check lands (difference 0), 2046 write something other than the
-    problem's ``c`` in its place (1272 the check's own value: ``56 - 56 = 0``), which only a comparison
-    with the problem statement exposes; 352 write a false difference and 235 a false product or sum.
-    Writing the difference the other way round (``c - p``) did worse (AUROC 0.77 / 0.80).
+    Measured (2026-11-30; 300 test problems, N = 16; the demo's model, drilled first, a 600-step drill
+    and 1500 generator steps unless said otherwise):
+
+    * **Where the check starts decides where a wrong solution lies.** When the check computed ``p`` first
+      and then wrote ``p - c = d`` (this family until then), 2046 of 2729 wrong landed checks put something
+      other than the problem's ``c`` in its slot, 1272 the check's own value (``56 - 56 = 0``), which only a
+      comparison with the problem exposes. Starting from ``c`` ends that (about 1% of wrong landed checks
+      miscopy ``c``): a wrong solution now lands through a false product or sum (``63 - 7 \\cdot 8 = 63 -
+      63 = 0``), which is in the text next to its operands.
+    * **Fine-tuning unlearns the drilled facts.** Greedy completions of 150 check chains: the drilled
+      backbone gets sums 98% and products 97% right; the SSFT generator 41% / 23% (1500 steps at lr 3e-3),
+      25% / 29% (800 steps at 1e-3), 64% / 33% with 1000 honest chains replayed in its training data, and
+      58% / 37% when trained as LoRA adapters (rank 16, 1000 steps, which also failed to learn the format).
+      The generator lands by copying ``c`` into the product's place.
+    * **The evaluator reads those false facts partly.** Validation AUROC 0.72-0.80 whether it starts from
+      the generator or from the drilled backbone (0.77 / 0.75 after 120 steps, 0.77 / 0.79 after 400).
+    * **Result** (``configs/pipeline/demo_drilled.yaml``: a 400-step drill, 800 generator steps at lr
+      1e-3): Pass@1 13.3, Maj1@16 21.7, Pass@16 73.0; RR.Maj3 minus Maj1@16 +7.0 [1.3, 12.3] (xent, AUROC
+      0.72), +1.3 [-4.3, 6.7] (margin, AUROC 0.73): re-ranking beats voting there. The effect is fragile.
+      That config drops the 39% of training solutions longer than 128 tokens (most with two rejected
+      tries). Keeping them (``max_length`` 192, 128 new tokens) gives a stronger generator (Pass@1 27.0,
+      Maj1@16 44.3, Pass@16 88.7) that re-ranking falls behind (-10.7 [-17.0, -4.0] xent). 300 drill
+      steps and 700 generator steps give +3.3 [-2.0, 8.7], and 1500 generator steps at lr 3e-3 give
+      -2.0 [-7.7, 3.7].
     """
     (a_lo, a_hi), (x_lo, x_hi) = _FACTORED_LEVELS[level]
     a, x, b = rng.randint(a_lo, a_hi), rng.randint(x_lo, x_hi), rng.randint(1, 9)
     c = a * (x + b)
     guesses = _guesses(rng, [g for g in range(max(0, x - 3), x + 4) if g != x], x)
-    steps, terse = _tried_solution(guesses, lambda g: _factored_try(a, g, b, c, final=g == x), "Try $x = {}$.")
+    steps, terse = _tried_solution(guesses, lambda g: _factored_try(a, g, b, c), "Try $x = {}$.")
     problem = rng.choice(_QUESTIONS).format(l=f"{a}(x + {b})", c=c)
     return SynthItem(problem, steps, terse, Fraction(x), "Algebra")
 

@@ -13,6 +13,7 @@ from mathft.data.sources import read_problems
 from mathft.data.splits import problem_key
 from mathft.data.synthetic import DEFAULT_FAMILIES, corpus, family_names, generate, write_synthetic
 from mathft.grading import extract_answer, is_equivalent
+from mathft.data.synthetic_checkable import factored_check
 
 
 def test_generate_is_deterministic_per_seed():
@@ -229,13 +230,13 @@ def test_inverse_table_has_room_for_the_demo():
 
 
 _FACTORED_QUESTION = re.compile(r"\$(\d+)\(x \+ (\d+)\) = (\d+)\$")
-_FACTORED_TRY = re.compile(r"Try \$x = (\d+)\$: \$(\d+)\((\d+) \+ (\d+)\) = (\d+) \\cdot (\d+) = (\d+)\$, "
-                           r"and \$(\d+) - (\d+) = (-?\d+)\$(, too small|, too large)?\.")
+_FACTORED_TRY = re.compile(r"Try \$x = (\d+)\$: \$(\d+) - (\d+)\((\d+) \+ (\d+)\) = (\d+) - (\d+) \\cdot (\d+) = "
+                           r"(\d+) - (\d+) ([=<>]) 0\$(, too small|, too large)?\.")
 
 
-def test_factored_linear_checks_are_true_and_end_with_the_difference_to_c():
-    """Every try computes a(g + b) honestly and its difference to the problem's c; a miss says too small /
-    too large by the difference's sign and is followed by another try; the last try lands (difference 0)
+def test_factored_linear_checks_start_from_c_and_end_with_a_true_sign():
+    """Every try copies the problem's c first, computes a(g + b) honestly and ends with the sign of c - p; a
+    miss says too small / too large by that sign and is followed by another try; the last try lands (= 0)
     on the gold, which solves the equation."""
     problems = [p for p in generate(600, seed=7, families=["factored_linear"]) if p.style == "math"]
     assert {p.level for p in problems} == {1, 2, 3, 4, 5}
@@ -243,25 +244,32 @@ def test_factored_linear_checks_are_true_and_end_with_the_difference_to_c():
     for p in problems:
         a, b, c = map(int, _FACTORED_QUESTION.search(p.problem).groups())
         x = int(p.answer)
-        assert a * (x + b) == c
+        assert a * (x + b) == c and 2 <= a <= 9 and 1 <= b <= 9
         tries = _FACTORED_TRY.findall(p.solution)
         assert tries and p.solution.endswith(f"So $x = \\boxed{{{x}}}$.")
         tries_per_solution[len(tries)] += 1
-        for i, (g, a2, g2, b2, a3, total, value, value2, c2, diff, verdict) in enumerate(tries):
-            g, total, value, diff = int(g), int(total), int(value), int(diff)
-            assert (int(a2), int(g2), int(b2), int(a3), int(c2), int(value2)) == (a, g, b, a, c, value)
-            assert total == g + b and value == a * total and diff == value - c
+        for i, (g, c1, a1, g1, b1, c2, a2, total, c3, value, sign, verdict) in enumerate(tries):
+            g, total, value = int(g), int(total), int(value)
+            assert (int(c1), int(a1), int(g1), int(b1), int(c2), int(a2), int(c3)) == (c, a, g, b, c, a, c)
+            assert total == g + b and value == a * total
+            assert sign == ("=" if value == c else (">" if c > value else "<"))
             last = i == len(tries) - 1
-            assert (diff == 0) == last and (g == x) == last
-            assert verdict == ("" if last else (", too small" if diff < 0 else ", too large"))
+            assert (value == c) == last and (g == x) == last
+            assert verdict == ("" if last else (", too small" if c > value else ", too large"))
     assert set(tries_per_solution) == {1, 2, 3}
+
+
+def test_factored_check_matches_the_solutions_and_the_drill():
+    chain, diff = factored_check(7, 5, 3, 63)
+    assert (chain, diff) == ("63 - 7(5 + 3) = 63 - 7 \\cdot 8 = 63 - 56 > 0", 7)
+    assert factored_check(7, 6, 3, 63) == ("63 - 7(6 + 3) = 63 - 7 \\cdot 9 = 63 - 63 = 0", 0)
 
 
 def test_factored_linear_steps_match_the_terse_solution():
     for p in generate(40, seed=8, families=["factored_linear"]):
         if p.style == "prm800k":
             steps, answer = p.solution.split("\n# Answer\n\n")
-            assert steps.count("Try $x = ") == len(re.findall(r"- \d+ = -?\d+\$", steps)) and answer.isdigit()
+            assert steps.count("Try $x = ") == len(re.findall(r"- \d+ [=<>] 0\$", steps)) and answer.isdigit()
 
 
 def test_factored_linear_has_room_for_the_demo():
