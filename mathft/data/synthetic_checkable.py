@@ -243,24 +243,23 @@ def factored_linear(rng: random.Random, level: int) -> SynthItem:
     * **Where the check starts decides where a wrong solution lies.** When the check computed ``p`` first
       and then wrote ``p - c = d`` (this family until then), 2046 of 2729 wrong landed checks put something
       other than the problem's ``c`` in its slot, 1272 the check's own value (``56 - 56 = 0``), which only a
-      comparison with the problem exposes. Starting from ``c`` ends that (about 1% of wrong landed checks
+      comparison with the problem exposes. Starting from ``c`` ends that (at most 1% of wrong landed checks
       miscopy ``c``): a wrong solution now lands through a false product or sum (``63 - 7 \\cdot 8 = 63 -
       63 = 0``), which is in the text next to its operands.
     * **Fine-tuning unlearns the drilled facts.** Greedy completions of 150 check chains: the drilled
       backbone gets sums 98% and products 97% right; the SSFT generator 41% / 23% (1500 steps at lr 3e-3),
-      25% / 29% (800 steps at 1e-3), 64% / 33% with 1000 honest chains replayed in its training data, and
-      58% / 37% when trained as LoRA adapters (rank 16, 1000 steps, which also failed to learn the format).
-      The generator lands by copying ``c`` into the product's place.
+      25% / 29% (400-step drill, 800 steps at 1e-3), 64% / 33% with 1000 honest chains replayed in its
+      training data, and 58% / 37% as LoRA adapters (rank 16, which also failed to learn the format; both
+      400-step drill, 1000 steps). The generator lands by copying ``c`` into the product's place.
     * **The evaluator reads those false facts partly.** Validation AUROC 0.72-0.80 whether it starts from
       the generator or from the drilled backbone (0.77 / 0.75 after 120 steps, 0.77 / 0.79 after 400).
     * **Result** (``configs/pipeline/demo_drilled.yaml``: a 400-step drill, 800 generator steps at lr
       1e-3): Pass@1 13.3, Maj1@16 21.7, Pass@16 73.0; RR.Maj3 minus Maj1@16 +7.0 [1.3, 12.3] (xent, AUROC
       0.72), +1.3 [-4.3, 6.7] (margin, AUROC 0.73): re-ranking beats voting there. The effect is fragile.
-      That config drops the 39% of training solutions longer than 128 tokens (most with two rejected
-      tries). Keeping them (``max_length`` 192, 128 new tokens) gives a stronger generator (Pass@1 27.0,
-      Maj1@16 44.3, Pass@16 88.7) that re-ranking falls behind (-10.7 [-17.0, -4.0] xent). 300 drill
-      steps and 700 generator steps give +3.3 [-2.0, 8.7], and 1500 generator steps at lr 3e-3 give
-      -2.0 [-7.7, 3.7].
+      That config drops the 39% of training solutions longer than 128 tokens. Keeping them (``max_length``
+      192, 128 new tokens) gives a stronger generator (Pass@1 27.0, Maj1@16 44.3, Pass@16 88.7) that
+      re-ranking falls behind (-10.7 [-17.0, -4.0] xent). 300 drill steps and 700 generator steps give
+      +3.3 [-2.0, 8.7], and 1500 generator steps at lr 3e-3 give -2.0 [-7.7, 3.7].
     """
     (a_lo, a_hi), (x_lo, x_hi) = _FACTORED_LEVELS[level]
     a, x, b = rng.randint(a_lo, a_hi), rng.randint(x_lo, x_hi), rng.randint(1, 9)
