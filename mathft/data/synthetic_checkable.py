@@ -200,7 +200,7 @@ def inverse_table(rng: random.Random, level: int) -> SynthItem:
 
 
 # (a range, x range) by level of ``a (x + b) = c``, b in 1..9: every level holds over 500 distinct equations,
-# and every product a check needs (a up to 9, x + b up to 29) is one the drill covers.
+# and ``a`` stays within the drill's 2..9 (the drill's guesses reach 17, this family's 20).
 _FACTORED_LEVELS = {1: ((2, 9), (1, 9)), 2: ((2, 9), (1, 12)), 3: ((2, 9), (2, 14)), 4: ((3, 9), (4, 15)),
                     5: ((2, 9), (6, 17))}
 
