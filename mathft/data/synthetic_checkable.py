@@ -250,7 +250,9 @@ def factored_linear(rng: random.Random, level: int) -> SynthItem:
       backbone gets sums 98% and products 97% right; the SSFT generator 41% / 23% (1500 steps at lr 3e-3),
       25% / 29% (400-step drill, 800 steps at 1e-3), 64% / 33% with 1000 honest chains replayed in its
       training data, and 58% / 37% as LoRA adapters (rank 16, which also failed to learn the format; both
-      400-step drill, 1000 steps). The generator lands by copying ``c`` into the product's place.
+      400-step drill, 1000 steps), 19% / 22% with every MLP frozen (400-step drill, 1200 steps at 3e-3;
+      there re-ranking fell 7.7 [1.3, 14.0] points behind voting). The generator lands by copying ``c``
+      into the product's place.
     * **The evaluator reads those false facts partly.** Validation AUROC 0.72-0.80 whether it starts from
       the generator or from the drilled backbone (0.77 / 0.75 after 120 steps, 0.77 / 0.79 after 400).
     * **Result** (``configs/pipeline/demo_drilled.yaml``: a 400-step drill, 800 generator steps at lr
