@@ -6,7 +6,7 @@ facts from a few thousand solutions (about 43% of the demo generator's single-di
 short causal-LM pass over dense, true chains of the form ``factored_linear``'s checks use gives it
 those facts before any fine-tuning; the task itself (guessing, checking, judging) is still learned from the
 fine-tuning data only. Fine-tuning unlearns much of what the drill taught (see ``factored_linear``'s
-docstring: products 97% right after the drill, 23-37% after SSFT).
+docstring: products 97% right after the drill, 22-37% after SSFT).
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ from mathft.data.problem import Problem
 from mathft.data.sources import read_problems
 from mathft.data.splits import problem_key
 from mathft.data.synthetic import DEFAULT_FAMILIES, corpus, family_names, generate, write_synthetic
-from mathft.grading import extract_answer, is_equivalent
 from mathft.data.synthetic_checkable import factored_check
+from mathft.grading import extract_answer, is_equivalent
 
 
 def test_generate_is_deterministic_per_seed():
@@ -259,7 +259,7 @@ def test_factored_linear_checks_start_from_c_and_end_with_a_true_sign():
     assert set(tries_per_solution) == {1, 2, 3}
 
 
-def test_factored_check_matches_the_solutions_and_the_drill():
+def test_factored_check_writes_the_chain_and_c_minus_p():
     chain, diff = factored_check(7, 5, 3, 63)
     assert (chain, diff) == ("63 - 7(5 + 3) = 63 - 7 \\cdot 8 = 63 - 56 > 0", 7)
     assert factored_check(7, 6, 3, 63) == ("63 - 7(6 + 3) = 63 - 7 \\cdot 9 = 63 - 63 = 0", 0)
