@@ -15,7 +15,7 @@ from mathft.modules.base import BackboneModule
 from mathft.metrics.base import SelectionMetric
 from mathft.modules.losses import MLELoss, TokenLoss, TokenLossInputs
 from mathft.modules.ranks import share_of_problems
-from mathft.records import CandidateRecord, ProblemGroup
+from mathft.records import CandidateRecord
 
 __all__ = ["GenerationSettings", "GeneratorModule"]
 

@@ -226,6 +226,9 @@ class EvaluatorConfig:
         generator_style: Which style's generator samples the evaluator's data and starts the evaluator
             (``None``: the first of ``generator.styles``).
         max_pairs: (correct, incorrect) pairs per problem for the margin loss (paper: 10).
+        init: What the evaluator is fine-tuned from: ``generator`` (the SSFT generator of
+            ``generator_style``) or ``backbone`` (the base LLM, before any SSFT;
+            SSFT can wash out what the base model knows, see ``factored_linear``).
         train: Fine-tuning settings (``max_length`` bounds the evaluator prompt).
     """
 
@@ -233,6 +236,7 @@ class EvaluatorConfig:
     margin: float = 0.6931471805599453
     generator_style: str | None = None
     max_pairs: int = 10
+    init: str = "generator"
     train: TrainConfig = field(default_factory=lambda: TrainConfig(max_length=384, val_fraction=0.15))
 
 

@@ -18,6 +18,7 @@ __all__ = ["range_errors"]
 
 DTYPES = ("float32", "bfloat16", "float16", "auto")
 ACCELERATORS = ("cpu", "gpu", "cuda", "mps", "tpu", "auto")
+EVALUATOR_INITS = ("generator", "backbone")
 # Lightning's precision inputs (lightning.fabric.connector._PRECISION_INPUT), with the short legacy names.
 PRECISIONS = ("transformer-engine", "transformer-engine-float16", "16-true", "16-mixed", "bf16-true", "bf16-mixed",
               "32-true", "64-true", "16", "32", "64", "bf16")
@@ -98,6 +99,7 @@ def _checks(config: Any) -> Iterator[tuple[str, Any, Callable[[Any], str | None]
     yield "trainer.precision", config.trainer.precision, lambda v: _choice(str(v), PRECISIONS)
     yield "backbone.dtype", config.backbone.dtype, lambda v: _choice(v, DTYPES)
     yield "evaluator.margin", config.evaluator.margin, lambda v: float_problem(v, 0)
+    yield "evaluator.init", config.evaluator.init, lambda v: _choice(v, EVALUATOR_INITS)
     for prefix, train in (("generator.train", config.generator.train), ("evaluator.train", config.evaluator.train),
                           ("multitask.train", config.multitask.train)):
         yield from _train_checks(prefix, train)

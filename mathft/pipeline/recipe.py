@@ -63,9 +63,10 @@ def _prepare_evaluator_data(data: Any, prefix: str = "") -> None:
 def _train_evaluator(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, Any]:
     from mathft.pipeline.training import backbone_config, evaluator_parts, fit
 
-    generator = f"generator_{config.primary_style}"
-    backbone = backbone_config(config.backbone, ctx.inputs[generator]["path"])
     ev = config.evaluator
+    start = ctx.inputs[f"generator_{config.primary_style}"]["path"] if ev.init == "generator" \
+        else _backbone_path(ctx, config)
+    backbone = backbone_config(config.backbone, start)
     module, data = evaluator_parts(backbone, ev.train, loss, ev.margin, [ctx.inputs["sample_train"]["store"]],
                                    ev.max_pairs, config.rerank.k, config.seed)
     _prepare_evaluator_data(data)
@@ -233,12 +234,24 @@ def _generator_stages(config: PipelineConfig) -> list[Stage]:
     return stages
 
 
+def _evaluator_key(config: PipelineConfig, *, with_init: bool) -> dict[str, Any]:
+    """The evaluator section as a stage key, without ``init`` where it does not change the stage (the
+    multi-task stage) or has its default: runs written before the key existed stay finished."""
+    section = asdict(config.evaluator)
+    if not with_init or config.evaluator.init == "generator":
+        del section["init"]
+    return section
+
+
 def _evaluator_stages(config: PipelineConfig) -> list[Stage]:
     ev, stages = config.evaluator, []
-    key = {"evaluator": asdict(ev), "trainer": asdict(config.trainer), "k": config.rerank.k, "seed": config.seed}
+    key = {"evaluator": _evaluator_key(config, with_init=True), "trainer": asdict(config.trainer),
+           "k": config.rerank.k, "seed": config.seed}
+    deps: tuple[str, ...] = ("sample_train", f"generator_{config.primary_style}")
+    if ev.init == "backbone" and config.backbone.scratch is not None:
+        deps += ("backbone",)
     for loss in ev.losses:
-        stages.append(Stage(f"evaluator_{loss}", partial(_train_evaluator, config=config, loss=loss),
-                            ("sample_train", f"generator_{config.primary_style}"), key,
+        stages.append(Stage(f"evaluator_{loss}", partial(_train_evaluator, config=config, loss=loss), deps, key,
                             resumable=True,  # a restart resumes from the stage's last.ckpt
                             collective=True))  # its data errors name their keys (data_checks, training)
         stages.append(Stage(f"score_{loss}", partial(_score, config=config, loss=loss),
@@ -255,8 +268,8 @@ def _multitask_stages(config: PipelineConfig) -> list[Stage]:
     if not config.multitask.enabled:
         return []
     mt = config.multitask
-    key = {"multitask": asdict(mt), "evaluator": asdict(config.evaluator), "loss": config.primary_loss,
-           "k": config.rerank.k, "trainer": asdict(config.trainer), "seed": config.seed}
+    key = {"multitask": asdict(mt), "evaluator": _evaluator_key(config, with_init=False),
+           "loss": config.primary_loss, "k": config.rerank.k, "trainer": asdict(config.trainer), "seed": config.seed}
     return [
         Stage("multitask", partial(_train_multitask, config=config),
               ("data", "sample_train", f"generator_{config.primary_style}"), key,
