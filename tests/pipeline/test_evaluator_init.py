@@ -19,7 +19,7 @@ class _Started(Exception):
 
 
 def _start_of(init: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
-    def record(section, path):  # noqa: ANN001, ANN202 -- stands in for training.backbone_config
+    def record(section: object, path: str) -> None:  # stands in for training.backbone_config
         raise _Started(str(path))
 
     monkeypatch.setattr(training, "backbone_config", record)
