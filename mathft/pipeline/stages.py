@@ -4,7 +4,9 @@ A stage is finished when ``<out>/<stage>/done.json`` exists and records the same
 same ``run_id`` of every stage it depends on. So a rerun skips finished stages, and a stage that reruns
 (marker deleted, or its config changed) gets a new ``run_id`` that makes every stage downstream of it
 rerun as well, and nothing else. A stage marked ``resumable`` (sampling) keeps its half-written
-outputs when it restarts with the same inputs; any other stage starts from an empty folder.
+outputs when it restarts with the same inputs; any other stage starts from an empty folder. A marker
+records the run folder it was written in and its outputs as absolute paths; read back from a folder that
+was moved or copied since, outputs under the old folder are read under the new one.
 
 Under ``torchrun`` (see :mod:`mathft.pipeline.dist`) rank 0 decides whether a stage is finished and
 broadcasts its decision and marker, so every rank skips or runs the same stages with the same ``run_id``s.
@@ -124,7 +126,39 @@ def _prepare_dir(stage: Stage, directory: Path, key: dict[str, Any]) -> None:
 
 def _finished(stage: Stage, directory: Path, key: dict[str, Any]) -> dict[str, Any] | None:
     marker = read_marker(directory / DONE)
-    return marker if _is_current(marker, key) and not stage.always else None
+    if not _is_current(marker, key) or stage.always:
+        return None
+    outputs = _rebased(marker.get("outputs", {}), marker.get("root"), directory.parent.resolve())
+    return {**marker, "outputs": outputs}
+
+
+def _rebased(value: Any, old_root: str | None, new_root: Path) -> Any:
+    """``value`` with every path under ``old_root`` moved under ``new_root``.
+
+    A marker records its outputs as absolute paths and the run folder they were written in, so a run
+    folder that was moved or copied reads its own outputs, not the old folder's (which may be gone, or
+    hold another run's models).
+    """
+    if isinstance(value, dict):
+        return {k: _rebased(v, old_root, new_root) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rebased(v, old_root, new_root) for v in value]
+    if isinstance(value, str) and old_root and (value == old_root or value.startswith(old_root + os.sep)):
+        return str(new_root) + value[len(old_root):]
+    return value
+
+
+def _absolute(value: Any, root: Path) -> Any:
+    """``value`` with every path under the run folder ``root`` made absolute (see :func:`_rebased`)."""
+    if isinstance(value, dict):
+        return {k: _absolute(v, root) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_absolute(v, root) for v in value]
+    if isinstance(value, str) and value and not value.startswith(str(root)):
+        path = Path(value)
+        if path.exists() and path.resolve().is_relative_to(root):
+            return str(path.resolve())
+    return value
 
 
 def _call(stage: Stage, ctx: StageContext) -> dict[str, Any]:
@@ -173,8 +207,10 @@ def _run_one(stage: Stage, out: Path, markers: dict[str, dict[str, Any]], index:
     marker = None
     if dist.is_main():
         seconds = time.perf_counter() - start
+        root = out.resolve()
         marker = {"stage": stage.name, **key, "run_id": uuid.uuid4().hex, "finished": time.time(),
-                  "seconds": seconds, "outputs": result.get("outputs", {}), "metrics": result.get("metrics", {})}
+                  "seconds": seconds, "root": str(root), "outputs": _absolute(result.get("outputs", {}), root),
+                  "metrics": result.get("metrics", {})}
         _write_json(directory / DONE, marker)
         print(f"[{index}] {stage.name}: done in {seconds:.1f}s", file=sys.stderr, flush=True)
     marker = dist.broadcast(marker)
