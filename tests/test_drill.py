@@ -10,7 +10,15 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from mathft.backbones.drill import drill_chain, drill_line, pretrain_on_drill
+from mathft.backbones.drill import (
+    drill_chain,
+    drill_line,
+    false_chain,
+    judge_on_drill,
+    judged_group,
+    judged_line,
+    pretrain_on_drill,
+)
 
 _CHAIN = re.compile(r"^\$(\d+) - (\d+)\((\d+) \+ (\d+)\) = (\d+) - (\d+) \\cdot (\d+) = (\d+) - (\d+) ([=<>]) 0\$$")
 
@@ -55,3 +63,81 @@ def test_pretraining_trains_the_model_in_place_deterministically(tiny_backbone_d
 def test_pretraining_refuses_zero_steps(tiny_backbone_dir):
     with pytest.raises(ValueError, match="steps must be >= 1, got 0"):
         pretrain_on_drill(tiny_backbone_dir, 0)
+
+
+def _is_true(chain: str) -> bool:
+    """An independent check of one chain: every copy, the sum, the product and the sign."""
+    *numbers, sign = _CHAIN.match(chain).groups()
+    c, a, g, b, c2, a2, total, c3, product = map(int, numbers)
+    true_sign = "=" if product == c else (">" if c > product else "<")
+    return (c2, c3, a2) == (c, c, a) and total == g + b and product == a * total and sign == true_sign
+
+
+def test_every_false_chain_is_false_and_landing_lies_land():
+    rng = random.Random(0)
+    chains = [false_chain(rng) for _ in range(3000)]
+    assert not any(_is_true(chain) for chain in chains)
+    landed = [chain for chain in chains if chain.endswith("= 0$")]
+    # The landing kinds (75% of the weight) end "= 0", as a wrong guess made to land does.
+    assert 0.6 < len(landed) / len(chains) < 0.9
+    assert {_CHAIN.match(chain).group(10) for chain in chains} == {"=", "<", ">"}
+
+
+def test_a_group_is_judged_incorrect_exactly_when_one_of_its_checks_is_false():
+    rng = random.Random(1)
+    verdicts = []
+    for _ in range(2000):
+        checks, verdict = re.fullmatch(r"(.*)\. The above is (correct|incorrect)\.", judged_group(rng)).groups()
+        truth = all(_is_true(chain) for chain in checks.split(", "))
+        assert (verdict == "correct") == truth
+        verdicts.append(verdict)
+    assert 0.4 < verdicts.count("incorrect") / len(verdicts) < 0.6
+
+
+def test_landing_alone_does_not_give_the_verdict_away():
+    """True checks land too (a right guess), so a judge must read the arithmetic, not the "= 0"."""
+    rng = random.Random(2)
+    landing_verdicts = []
+    for _ in range(2000):
+        checks, verdict = re.fullmatch(r"(.*)\. The above is (correct|incorrect)\.", judged_group(rng)).groups()
+        if checks.endswith("= 0$"):
+            landing_verdicts.append(verdict)
+    share = landing_verdicts.count("correct") / len(landing_verdicts)
+    assert 0.3 < share < 0.7
+
+
+def test_judged_lines_are_deterministic_per_seed():
+    assert judged_line(random.Random(1)) == judged_line(random.Random(1)) != judged_line(random.Random(2))
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_judging_learns_only_the_verdicts_deterministically(tiny_backbone_dir, tmp_path, monkeypatch):
+    """The loss covers the verdict words alone; a few steps change the weights, reproducibly by seed."""
+    import mathft.backbones.drill as drill
+
+    seen = []
+    positions = drill._verdict_positions
+
+    def spy(tokenizer, input_ids):
+        mask = positions(tokenizer, input_ids)
+        seen.append([tokenizer.decode(int(i)).strip() for i in input_ids[mask]])
+        return mask
+
+    monkeypatch.setattr(drill, "_verdict_positions", spy)
+    runs = []
+    for name in ("a", "b"):
+        model_dir = shutil.copytree(tiny_backbone_dir, tmp_path / name)
+        before = _weights(model_dir)
+        loss = judge_on_drill(model_dir, 2, batch_size=3, seed=0)
+        after = _weights(model_dir)
+        assert any(not torch.equal(before[k], after[k]) for k in before)
+        runs.append((loss, after))
+    assert set(word for batch in seen for word in batch) == {"correct", "incorrect"}
+    assert all(len(batch) == 3 * 3 for batch in seen)  # one verdict per group, three groups a line
+    (loss_a, after_a), (loss_b, after_b) = runs
+    assert loss_a == loss_b and all(torch.equal(after_a[k], after_b[k]) for k in after_a)
+
+
+def test_judging_refuses_zero_steps(tiny_backbone_dir):
+    with pytest.raises(ValueError, match="steps must be >= 1, got 0"):
+        judge_on_drill(tiny_backbone_dir, 0)

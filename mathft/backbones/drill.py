@@ -8,17 +8,28 @@ those facts before any fine-tuning; the task itself (guessing, checking, judging
 fine-tuning data only. Fine-tuning unlearns much of what the drill taught (see ``factored_linear``'s
 docstring: products 97% right after the drill, 22-37% after SSFT).
 
-Measured (2026-12-01, experiment scripts not kept): this 4-layer, 128-wide model does not learn to *judge* a
-check it can write, which caps the demo's evaluators. A judging drill, half of whose chains carried one false
-step (a false sum, a false product, a product replaced by the chain's first number so that it lands, or a
-false sign) and every chain followed by ``is correct.`` / ``is incorrect.`` (loss on the false chains'
-tokens masked), judged fresh chains with AUROC 0.64 after 200 steps and 0.63 after 1600, telling false
-landings apart by their ``= 0`` and false sums not at all; a 256-wide model (3.5M parameters) was no
-better (0.64 after 1000 steps). Training only the verdict on such chains from this drill's backbone
-(which writes 97% of products right) reached 0.70 after 500 steps and 0.74 after 2500. At this size, writing
-a fact is learned far faster than judging one, the reverse of the paper's premise. In the pipeline the
-judging drill with the evaluator started from it gave validation AUROC 0.70 / 0.70 and RR.Maj3 minus
-Maj1@16 -0.3 [-5.3, 4.7] (margin), -3.3 [-8.7, 1.7] (xent): no gain, so it was not kept.
+Measured (2026-12-01, experiment scripts not kept; 4 layers, 128 wide, 32 lines a step, 2 CPU cores):
+
+* **Writing a fact is learned from the drill; judging one needs its own training, at the right rate.**
+  Verdict-only training (the loss on the verdict word alone) of this drill's backbone on single-digit
+  products ``a \\cdot b = p`` (a false ``p`` off by 1, 2, ``a`` or 10) sits at chance for about 500 steps,
+  then rises suddenly: AUROC 0.65 after 500 steps, 0.98 after 1000, 0.998 after 1500 at lr 1e-3; at lr 3e-3
+  (no warmup) it stayed at 0.51 for 800 steps. A digit times a number up to 17: 0.78 after 1000 steps, 0.83
+  after 1500. Earlier runs (judging mixed into the writing drill from scratch, or verdict-only from this
+  backbone) had stopped at 0.63-0.74 after up to 2500 steps. Eight layers instead of four did not help
+  (modular facts from scratch, 500 steps).
+* **Judging whole checks** (:func:`false_chain`'s kinds, one verdict after each check): 0.80 after 1000 steps,
+  0.91 after 5500 (about 25 minutes). On the generator's own checks (``configs/pipeline/demo_drilled.yaml``,
+  its test samples, 1695 distinct checks) that backbone scored 0.81 (0.86 on the checks that land), and
+  scoring each sample by its least-trusted check re-ranked them to RR.Maj3 38.7% against Maj1@16 21.7%
+  (Pass@16 73.0): the skill the paper's evaluator relies on, in miniature.
+* **The fine-tuned evaluator does not use it.** Started from that backbone (after 1000 more steps on the
+  grouped verdicts of :func:`judged_line`), the pipeline's evaluators (``evaluator.init=backbone``, 120
+  steps on the paper's prompt) reached test AUROC 0.66-0.74, and RR.Maj3 minus Maj1@16 +2.3 to +7.3 points
+  (lr 1e-3 and 3e-4, or only the top layer trained), the same as from a backbone never taught to judge
+  (+3.7 xent, +6.7 margin at lr 3e-4): 120 steps on 4800 labelled samples learn surface features (a
+  sample's length alone gives AUROC 0.74) rather than route the judgement to the verdict. Hence
+  ``backbone.scratch.judge_steps`` is off in every shipped config.
 """
 
 from __future__ import annotations
@@ -26,20 +37,104 @@ from __future__ import annotations
 import random
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from mathft.data.synthetic_checkable import factored_check
 
-__all__ = ["drill_chain", "drill_line", "pretrain_on_drill"]
+__all__ = ["drill_chain", "drill_line", "false_chain", "judged_group", "judged_line", "pretrain_on_drill",
+           "judge_on_drill"]
 
 _CHAINS_PER_LINE = 4
+# The false steps of a check, weighted as the demo's guessing generator writes them when it makes a wrong
+# guess land (tallied on configs/pipeline/demo_drilled.yaml's test samples, 2026-12-01: a product replaced
+# by the problem's number 1234 times, a sum and then that product 899, a sum whose product lands 699, a
+# false sign 74) plus plain slips that do not land.
+_FALSE_KINDS = {"landing": 0.35, "sum_landing": 0.2, "sum_and_landing": 0.2, "product": 0.1, "sign": 0.1,
+                "sum": 0.05}
+# How many checks one verdict covers (1, 2 or 3), and the groups of a judged line.
+_GROUP_WEIGHTS = (0.5, 0.3, 0.2)
+_GROUPS_PER_LINE = 3
+
+
+def _operands(rng: random.Random, lands: bool = False) -> tuple[int, int, int, int]:
+    """``a``, a guess, ``b`` and the problem's ``c = a (x + b)`` for an answer ``x`` near the guess
+    (the guess itself when ``lands``)."""
+    a, guess, b = rng.randint(2, 9), rng.randint(0, 17), rng.randint(1, 9)
+    x = guess if lands else max(0, guess + rng.randint(-3, 3))
+    return a, guess, b, a * (x + b)
 
 
 def drill_chain(rng: random.Random) -> str:
     """One true check of ``factored_linear`` (a small sum, one product, a sign), for a guess near the answer."""
-    a, guess, b = rng.randint(2, 9), rng.randint(0, 17), rng.randint(1, 9)
-    x = max(0, guess + rng.randint(-3, 3))
-    return f"${factored_check(a, guess, b, a * (x + b))[0]}$"
+    a, guess, b, c = _operands(rng)
+    return f"${factored_check(a, guess, b, c)[0]}$"
+
+
+def _sign(diff: int) -> str:
+    return "= 0" if diff == 0 else ("> 0" if diff > 0 else "< 0")
+
+
+def _near(rng: random.Random, value: int, avoid: int) -> int:
+    """A positive number one or two away from ``value``, other than ``avoid``."""
+    return rng.choice([value + d for d in (-2, -1, 1, 2) if value + d > 0 and value + d != avoid])
+
+
+def false_chain(rng: random.Random) -> str:
+    """A check in :func:`drill_chain`'s form with a false step (one of ``_FALSE_KINDS``, by weight).
+
+    The landing kinds (``landing``: the product replaced by ``c``; ``sum_landing``: the sum replaced by the
+    one whose product is ``c``; ``sum_and_landing``: a false sum, then ``c`` as its product) are how a
+    guess that misses is made to land; ``product``, ``sum`` and ``sign`` are slips.
+    """
+    a, guess, b, c = _operands(rng)
+    kind = rng.choices(list(_FALSE_KINDS), weights=list(_FALSE_KINDS.values()))[0]
+    landing_total = c // a
+    if kind in ("landing", "sum_landing", "sum_and_landing") and guess + b == landing_total:
+        guess += 1  # the guess is right: a landing would be true, so land a guess that misses
+    total = guess + b
+    value = a * total
+    if kind == "landing":
+        value = c
+    elif kind == "sum_landing":
+        total, value = landing_total, c
+    elif kind == "sum_and_landing":
+        total, value = _near(rng, total, landing_total), c
+    elif kind == "sum":
+        total = _near(rng, total, -1)
+        value = a * total
+    elif kind == "product":
+        value = rng.choice([value + d for d in (-a, a, -2, -1, 1, 2, -10, 10) if value + d > 0])
+    sign = _sign(c - value)
+    if kind == "sign":
+        sign = rng.choice([other for other in ("= 0", "> 0", "< 0") if other != sign])
+    return f"${c} - {a}({guess} + {b}) = {c} - {a} \\cdot {total} = {c} - {value} {sign}$"
+
+
+def _true_chain(rng: random.Random, last: bool) -> str:
+    """A true check; a group's last one lands half the time, as a right guess's check ends a solution (so
+    that landing alone does not tell a false check from a true one)."""
+    a, guess, b, c = _operands(rng, lands=last and rng.random() < 0.5)
+    return f"${factored_check(a, guess, b, c)[0]}$"
+
+
+def judged_group(rng: random.Random) -> str:
+    """One to three checks and one verdict on them all: ``... The above is correct.`` or ``incorrect``.
+
+    Half the groups hold one false check (mostly the last, as a guess that lands falsely ends a solution).
+    """
+    size = rng.choices(range(1, len(_GROUP_WEIGHTS) + 1), weights=_GROUP_WEIGHTS)[0]
+    false_at = None
+    if rng.random() < 0.5:
+        false_at = size - 1 if rng.random() < 0.7 else rng.randrange(size)
+    checks = ", ".join(false_chain(rng) if i == false_at else _true_chain(rng, i == size - 1) for i in range(size))
+    return f"{checks}. The above is {'correct' if false_at is None else 'incorrect'}."
+
+
+def judged_line(rng: random.Random) -> str:
+    """One judging text: a few :func:`judged_group` s in a row."""
+    return " ".join(judged_group(rng) for _ in range(_GROUPS_PER_LINE))
 
 
 def drill_line(rng: random.Random) -> str:
@@ -65,6 +160,58 @@ def pretrain_on_drill(model_dir: str | Path, steps: int, *, lr: float = 3e-3, ba
     Returns:
         The loss of the last step.
     """
+    return _train_on_lines(model_dir, steps, "arithmetic drill", drill_line, lambda tokenizer, ids: None,
+                           lr=lr, batch_size=batch_size, seed=seed, log_every=log_every, decay=True,
+                           clip_norm=1.0)
+
+
+def judge_on_drill(model_dir: str | Path, steps: int, *, lr: float = 1e-3, batch_size: int = 32,
+                   seed: int = 0, log_every: int = 100) -> float:
+    """Train the causal LM in ``model_dir`` to judge checks (:func:`judged_line`) and save it in place.
+
+    Only the verdict words are learned (the checks, true and false, are context), so the model learns to
+    tell a false step from a true one without learning to write false ones. AdamW, a 50-step warmup, then
+    a constant ``lr``: the verdict is learned suddenly, after a plateau at chance, and at 3e-3 it is not
+    learned at all (see the module docstring).
+
+    Args:
+        model_dir: HF directory of the model and its tokenizer, drilled first (:func:`pretrain_on_drill`).
+        steps: Optimizer steps.
+        lr: Learning rate after the warmup.
+        batch_size: Lines per step.
+        seed: Seed of the judged lines and of the torch RNG.
+        log_every: Print the loss every this many steps (to stderr).
+
+    Returns:
+        The verdict loss of the last step.
+
+    Raises:
+        ValueError: When ``steps < 1``, or when the tokenizer splits neither verdict word off the text.
+    """
+    return _train_on_lines(model_dir, steps, "judging drill", judged_line, _verdict_positions,
+                           lr=lr, batch_size=batch_size, seed=seed, log_every=log_every, decay=False,
+                           clip_norm=None)  # as measured
+
+
+def _verdict_positions(tokenizer: Any, input_ids: Any) -> Any:
+    """Where ``input_ids`` holds the first token of `` correct`` or `` incorrect`` (the words a verdict
+    starts with after "is")."""
+    import torch
+
+    ids = {tokenizer(f" {word}", add_special_tokens=False).input_ids[0] for word in ("correct", "incorrect")}
+    if len(ids) < 2:
+        raise ValueError("the tokenizer gives ' correct' and ' incorrect' the same first token")
+    return torch.isin(input_ids, torch.tensor(sorted(ids)))
+
+
+def _train_on_lines(model_dir: str | Path, steps: int, name: str, make_line: Callable[[random.Random], str],
+                    learned: Callable[[Any, Any], Any], *, lr: float, batch_size: int, seed: int,
+                    log_every: int, decay: bool, clip_norm: float | None) -> float:
+    """The plain training loop both drills share.
+
+    ``learned`` masks the positions whose tokens are learned (``None``: every token but padding); ``decay``
+    decays the rate linearly to 5% of ``lr`` after the 50-step warmup; ``clip_norm`` clips the gradient.
+    """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -77,20 +224,24 @@ def pretrain_on_drill(model_dir: str | Path, steps: int, *, lr: float = 3e-3, ba
     rng = random.Random(seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min(1.0, (step + 1) / 50) * max(0.05, 1 - step / steps))
+        optimizer, lambda step: min(1.0, (step + 1) / 50) * (max(0.05, 1 - step / steps) if decay else 1.0))
     start, loss_value = time.perf_counter(), float("nan")
     for step in range(steps):
-        batch = tokenizer([drill_line(rng) for _ in range(batch_size)], return_tensors="pt", padding=True)
+        batch = tokenizer([make_line(rng) for _ in range(batch_size)], return_tensors="pt", padding=True)
         labels = batch.input_ids.masked_fill(batch.attention_mask == 0, -100)
+        mask = learned(tokenizer, batch.input_ids)
+        if mask is not None:
+            labels = labels.masked_fill(~mask, -100)
         loss = model(**batch, labels=labels).loss
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        if clip_norm is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
         optimizer.step()
         schedule.step()
         optimizer.zero_grad()
         loss_value = loss.item()
         if (step + 1) % log_every == 0 or step + 1 == steps:
-            print(f"arithmetic drill: step {step + 1}/{steps}, loss {loss_value:.3f}, "
+            print(f"{name}: step {step + 1}/{steps}, loss {loss_value:.3f}, "
                   f"{time.perf_counter() - start:.0f}s", file=sys.stderr, flush=True)
     model.save_pretrained(str(model_dir))
     return loss_value

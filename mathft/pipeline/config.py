@@ -83,7 +83,11 @@ class ScratchModelConfig:
         drill_steps: Steps of the arithmetic drill (:mod:`mathft.backbones.drill`) run on the new model
             before any fine-tuning, standing in for a real LLM's pretraining; 0 skips it.
         drill_lr: Peak learning rate of the drill.
-        drill_batch_size: Lines per drill step.
+        drill_batch_size: Lines per drill step (the judging drill's too).
+        judge_steps: Steps of the judging drill (:func:`mathft.backbones.drill.judge_on_drill`) run after the
+            arithmetic drill: the backbone learns to tell a false check from a true one, as a pretrained
+            LLM can, so that a re-ranking evaluator fine-tuned from it has something to build on; 0 skips it.
+        judge_lr: Learning rate of the judging drill (at 3e-3 it does not learn; 1e-3 does).
     """
 
     vocab_size: int = 512
@@ -95,6 +99,8 @@ class ScratchModelConfig:
     drill_steps: int = 0
     drill_lr: float = 3e-3
     drill_batch_size: int = 32
+    judge_steps: int = 0
+    judge_lr: float = 1e-3
 
 
 @dataclass

@@ -64,6 +64,8 @@ def _scratch_checks(scratch: Any) -> Iterator[tuple[str, Any, Callable[[Any], st
     yield "backbone.scratch.drill_steps", scratch.drill_steps, lambda v: int_problem(v, 0)
     yield "backbone.scratch.drill_lr", scratch.drill_lr, lambda v: float_problem(v, 0, low_open=True)
     yield "backbone.scratch.drill_batch_size", scratch.drill_batch_size, lambda v: int_problem(v, 1)
+    yield "backbone.scratch.judge_steps", scratch.judge_steps, lambda v: int_problem(v, 0)
+    yield "backbone.scratch.judge_lr", scratch.judge_lr, lambda v: float_problem(v, 0, low_open=True)
     heads = scratch.num_heads if isinstance(scratch.num_heads, int) and scratch.num_heads > 0 else 1
     yield ("backbone.scratch.hidden_size", scratch.hidden_size,
            lambda v: None if v % heads == 0 else f"must be a multiple of backbone.scratch.num_heads={heads}")

@@ -112,6 +112,11 @@ def run_scratch_backbone(ctx: StageContext, config: ScratchModelConfig, data_see
 
         metrics["drill_loss"] = pretrain_on_drill(model_dir, config.drill_steps, lr=config.drill_lr,
                                                   batch_size=config.drill_batch_size, seed=data_seed)
+    if config.judge_steps:
+        from mathft.backbones.drill import judge_on_drill
+
+        metrics["judge_loss"] = judge_on_drill(model_dir, config.judge_steps, lr=config.judge_lr,
+                                               batch_size=config.drill_batch_size, seed=data_seed)
     return {"outputs": {"path": str(model_dir)}, "metrics": metrics}
 
 

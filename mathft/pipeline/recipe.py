@@ -191,12 +191,12 @@ def _data_stages(config: PipelineConfig) -> list[Stage]:
         stages.append(Stage("backbone", lambda ctx: run_scratch_backbone(ctx, scratch, config.data.seed,
                                                                       config.data.families),
                             # The tokenizer's corpus follows the data's families, so they key this stage too.
-                            config={"backbone": asdict(config.backbone), "families": config.data.families},
+                            config={"backbone": _backbone_key(config), "families": config.data.families},
                             hint="check backbone.scratch (heads must divide hidden_size)"))
     elif scratch is not None:  # the tokenizer is trained on the run's training files (the data stage's output)
         stages.append(Stage("backbone", lambda ctx: run_scratch_backbone(
             ctx, scratch, config.data.seed, train_files=ctx.inputs["data"]["train_files"]), ("data",),
-            config={"backbone": asdict(config.backbone)}, hint="check backbone.scratch"))
+            config={"backbone": _backbone_key(config)}, hint="check backbone.scratch"))
     return stages
 
 
@@ -205,7 +205,7 @@ def _fewshot_stages(config: PipelineConfig) -> list[Stage]:
     if not config.fewshot.enabled:
         return []
     deps = ("data", "backbone") if config.backbone.scratch is not None else ("data",)
-    key = {**asdict(config.sampling), "backbone": asdict(config.backbone), "seed": config.seed}
+    key = {**asdict(config.sampling), "backbone": _backbone_key(config), "seed": config.seed}
     return [Stage(f"sample_test_fewshot_{style}", partial(_sample, config=config, model_stage=None, split="test",
                                                           fewshot_style=style),
                   deps, {**key, "fewshot_style": style}, resumable=True,
@@ -215,7 +215,7 @@ def _fewshot_stages(config: PipelineConfig) -> list[Stage]:
 
 def _generator_stages(config: PipelineConfig) -> list[Stage]:
     deps = ("data", "backbone") if config.backbone.scratch is not None else ("data",)
-    common = {"backbone": asdict(config.backbone), "trainer": asdict(config.trainer), "seed": config.seed}
+    common = {"backbone": _backbone_key(config), "trainer": asdict(config.trainer), "seed": config.seed}
     stages = []
     for style in config.generator.styles:
         run = partial(_train_generator, config=config, style=style, train=config.generator.train)
@@ -232,6 +232,16 @@ def _generator_stages(config: PipelineConfig) -> list[Stage]:
                         ("data", f"generator_{config.primary_style}"), asdict(config.sampling), resumable=True,
                         hint="check sampling.*; a rerun resumes the store", collective=True))
     return stages
+
+
+def _backbone_key(config: PipelineConfig) -> dict[str, Any]:
+    """The backbone section as a stage key, without the judging drill's keys while it is off: runs written
+    before those keys existed stay finished."""
+    section = asdict(config.backbone)
+    scratch = section.get("scratch")
+    if scratch is not None and not scratch["judge_steps"]:
+        del scratch["judge_steps"], scratch["judge_lr"]
+    return section
 
 
 def _evaluator_key(config: PipelineConfig, *, with_init: bool) -> dict[str, Any]:
