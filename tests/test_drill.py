@@ -47,17 +47,24 @@ def _weights(model_dir):
 @pytest.mark.usefixtures("one_thread")
 def test_pretraining_trains_the_model_in_place_deterministically(tiny_backbone_dir, tmp_path):
     """A few steps change the saved weights (the model still loads), and the same seed gives the same run."""
+    loss = _twice_alike(lambda model_dir: pretrain_on_drill(model_dir, 3, batch_size=4, seed=0),
+                        tiny_backbone_dir, tmp_path)
+    assert 0 < loss < 20
+
+
+def _twice_alike(train, tiny_backbone_dir, tmp_path) -> float:
+    """Run ``train`` on two copies of the backbone: each changes the saved weights, both alike; the loss."""
     runs = []
     for name in ("a", "b"):
         model_dir = shutil.copytree(tiny_backbone_dir, tmp_path / name)
         before = _weights(model_dir)
-        loss = pretrain_on_drill(model_dir, 3, batch_size=4, seed=0)
+        loss = train(model_dir)
         after = _weights(model_dir)
         assert any(not torch.equal(before[k], after[k]) for k in before)
         runs.append((loss, after))
     (loss_a, after_a), (loss_b, after_b) = runs
     assert loss_a == loss_b and all(torch.equal(after_a[k], after_b[k]) for k in after_a)
-    assert 0 < loss_a < 20
+    return loss_a
 
 
 def test_pretraining_refuses_zero_steps(tiny_backbone_dir):
@@ -124,18 +131,9 @@ def test_judging_learns_only_the_verdicts_deterministically(tiny_backbone_dir, t
         return mask
 
     monkeypatch.setattr(drill, "_verdict_positions", spy)
-    runs = []
-    for name in ("a", "b"):
-        model_dir = shutil.copytree(tiny_backbone_dir, tmp_path / name)
-        before = _weights(model_dir)
-        loss = judge_on_drill(model_dir, 2, batch_size=3, seed=0)
-        after = _weights(model_dir)
-        assert any(not torch.equal(before[k], after[k]) for k in before)
-        runs.append((loss, after))
+    _twice_alike(lambda model_dir: judge_on_drill(model_dir, 2, batch_size=3, seed=0), tiny_backbone_dir, tmp_path)
     assert set(word for batch in seen for word in batch) == {"correct", "incorrect"}
     assert all(len(batch) == 3 * 3 for batch in seen)  # one verdict per group, three groups a line
-    (loss_a, after_a), (loss_b, after_b) = runs
-    assert loss_a == loss_b and all(torch.equal(after_a[k], after_b[k]) for k in after_a)
 
 
 def test_judging_refuses_zero_steps(tiny_backbone_dir):
