@@ -15,7 +15,7 @@ from mathft.backbones.drill import (
     drill_line,
     false_chain,
     judge_on_drill,
-    judged_group,
+    judged_check,
     judged_line,
     pretrain_on_drill,
 )
@@ -90,13 +90,17 @@ def test_every_false_chain_is_false_and_landing_lies_land():
     assert {_CHAIN.match(chain).group(10) for chain in chains} == {"=", "<", ">"}
 
 
-def test_a_group_is_judged_incorrect_exactly_when_one_of_its_checks_is_false():
+def _judged(rng: random.Random) -> tuple[str, str]:
+    chain, verdict = re.fullmatch(r"(.*) is (correct|incorrect)\.", judged_check(rng)).groups()
+    return chain, verdict
+
+
+def test_a_check_is_judged_incorrect_exactly_when_it_is_false():
     rng = random.Random(1)
     verdicts = []
     for _ in range(2000):
-        checks, verdict = re.fullmatch(r"(.*)\. The above is (correct|incorrect)\.", judged_group(rng)).groups()
-        truth = all(_is_true(chain) for chain in checks.split(", "))
-        assert (verdict == "correct") == truth
+        chain, verdict = _judged(rng)
+        assert (verdict == "correct") == _is_true(chain)
         verdicts.append(verdict)
     assert 0.4 < verdicts.count("incorrect") / len(verdicts) < 0.6
 
@@ -104,11 +108,7 @@ def test_a_group_is_judged_incorrect_exactly_when_one_of_its_checks_is_false():
 def test_landing_alone_does_not_give_the_verdict_away():
     """True checks land too (a right guess), so a judge must read the arithmetic, not the "= 0"."""
     rng = random.Random(2)
-    landing_verdicts = []
-    for _ in range(2000):
-        checks, verdict = re.fullmatch(r"(.*)\. The above is (correct|incorrect)\.", judged_group(rng)).groups()
-        if checks.endswith("= 0$"):
-            landing_verdicts.append(verdict)
+    landing_verdicts = [verdict for chain, verdict in (_judged(rng) for _ in range(2000)) if chain.endswith("= 0$")]
     share = landing_verdicts.count("correct") / len(landing_verdicts)
     assert 0.3 < share < 0.7
 
@@ -133,7 +133,7 @@ def test_judging_learns_only_the_verdicts_deterministically(tiny_backbone_dir, t
     monkeypatch.setattr(drill, "_verdict_positions", spy)
     _twice_alike(lambda model_dir: judge_on_drill(model_dir, 2, batch_size=3, seed=0), tiny_backbone_dir, tmp_path)
     assert set(word for batch in seen for word in batch) == {"correct", "incorrect"}
-    assert all(len(batch) == 3 * 3 for batch in seen)  # one verdict per group, three groups a line
+    assert all(len(batch) == 3 * 4 for batch in seen)  # one verdict per check, four checks a line
 
 
 def test_judging_refuses_zero_steps(tiny_backbone_dir):

@@ -19,13 +19,16 @@ Measured (2026-12-01, experiment scripts not kept; 4 layers, 128 wide, 32 lines 
   backbone) had stopped at 0.63-0.74 after up to 2500 steps. Eight layers instead of four did not help
   (modular facts from scratch, 500 steps).
 * **Judging whole checks** (:func:`false_chain`'s kinds, one verdict after each check): 0.80 after 1000 steps,
-  0.91 after 5500 (about 25 minutes). On the generator's own checks (``configs/pipeline/demo_drilled.yaml``,
-  its test samples, 1695 distinct checks) that backbone scored 0.81 (0.86 on the checks that land), and
-  scoring each sample by its least-trusted check re-ranked them to RR.Maj3 38.7% against Maj1@16 21.7%
-  (Pass@16 73.0): the skill the paper's evaluator relies on, in miniature.
-* **The fine-tuned evaluator does not use it.** Started from that backbone (after 1000 more steps on the
-  grouped verdicts of :func:`judged_line`), the pipeline's evaluators (``evaluator.init=backbone``, 120
-  steps on the paper's prompt) reached test AUROC 0.66-0.74, and RR.Maj3 minus Maj1@16 +2.3 to +7.3 points
+  0.91 after 5500 (about 25 minutes). On the generator's own checks (``configs/pipeline/demo_drilled.yaml``:
+  1695 distinct checks in 3000 of its test samples) that backbone scored 0.81 (0.86 on the checks that
+  land), and scoring each sample by its least-trusted check re-ranked them to RR.Maj3 38.7% against
+  Maj1@16 21.7% (Pass@16 73.0): the skill the paper's evaluator relies on, in miniature. This module's
+  :func:`judge_on_drill` (the same texts), 1500 steps from this drill's 400-step backbone: 0.65 on the
+  generator's checks (the experiment: 0.67 at 1500 steps); with one verdict after one to three checks
+  from the start instead, 0.58.
+* **The fine-tuned evaluator does not use it.** Started from that backbone (after 1000 more steps of
+  grouped verdicts, one ``The above is correct.`` after one to three checks), the pipeline's evaluators
+  (``evaluator.init=backbone``, 120 steps on the paper's prompt) reached test AUROC 0.66-0.74, and RR.Maj3 minus Maj1@16 +2.3 to +7.3 points
   (lr 1e-3 and 3e-4, or only the top layer trained), the same as from a backbone never taught to judge
   (+3.7 xent, +6.7 margin at lr 3e-4): 120 steps on 4800 labelled samples learn surface features (a
   sample's length alone gives AUROC 0.74) rather than route the judgement to the verdict. Hence
@@ -43,7 +46,7 @@ from typing import Any
 
 from mathft.data.synthetic_checkable import factored_check
 
-__all__ = ["drill_chain", "drill_line", "false_chain", "judged_group", "judged_line", "pretrain_on_drill",
+__all__ = ["drill_chain", "drill_line", "false_chain", "judged_check", "judged_line", "pretrain_on_drill",
            "judge_on_drill"]
 
 _CHAINS_PER_LINE = 4
@@ -53,9 +56,6 @@ _CHAINS_PER_LINE = 4
 # false sign 74) plus plain slips that do not land.
 _FALSE_KINDS = {"landing": 0.35, "sum_landing": 0.2, "sum_and_landing": 0.2, "product": 0.1, "sign": 0.1,
                 "sum": 0.05}
-# How many checks one verdict covers (1, 2 or 3), and the groups of a judged line.
-_GROUP_WEIGHTS = (0.5, 0.3, 0.2)
-_GROUPS_PER_LINE = 3
 
 
 def _operands(rng: random.Random, lands: bool = False) -> tuple[int, int, int, int]:
@@ -112,29 +112,23 @@ def false_chain(rng: random.Random) -> str:
     return f"${c} - {a}({guess} + {b}) = {c} - {a} \\cdot {total} = {c} - {value} {sign}$"
 
 
-def _true_chain(rng: random.Random, last: bool) -> str:
-    """A true check; a group's last one lands half the time, as a right guess's check ends a solution (so
-    that landing alone does not tell a false check from a true one)."""
-    a, guess, b, c = _operands(rng, lands=last and rng.random() < 0.5)
+def _true_chain(rng: random.Random) -> str:
+    """A true check that lands half the time, as a right guess's check ends a solution (so that landing
+    alone does not tell a false check from a true one)."""
+    a, guess, b, c = _operands(rng, lands=rng.random() < 0.5)
     return f"${factored_check(a, guess, b, c)[0]}$"
 
 
-def judged_group(rng: random.Random) -> str:
-    """One to three checks and one verdict on them all: ``... The above is correct.`` or ``incorrect``.
-
-    Half the groups hold one false check (mostly the last, as a guess that lands falsely ends a solution).
-    """
-    size = rng.choices(range(1, len(_GROUP_WEIGHTS) + 1), weights=_GROUP_WEIGHTS)[0]
-    false_at = None
+def judged_check(rng: random.Random) -> str:
+    """A check and its verdict, ``... is correct.`` or ``... is incorrect.``; half the checks are false."""
     if rng.random() < 0.5:
-        false_at = size - 1 if rng.random() < 0.7 else rng.randrange(size)
-    checks = ", ".join(false_chain(rng) if i == false_at else _true_chain(rng, i == size - 1) for i in range(size))
-    return f"{checks}. The above is {'correct' if false_at is None else 'incorrect'}."
+        return f"{false_chain(rng)} is incorrect."
+    return f"{_true_chain(rng)} is correct."
 
 
 def judged_line(rng: random.Random) -> str:
-    """One judging text: a few :func:`judged_group` s in a row."""
-    return " ".join(judged_group(rng) for _ in range(_GROUPS_PER_LINE))
+    """One judging text: a few :func:`judged_check` s in a row."""
+    return " ".join(judged_check(rng) for _ in range(_CHAINS_PER_LINE))
 
 
 def drill_line(rng: random.Random) -> str:
