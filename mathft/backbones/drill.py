@@ -34,7 +34,8 @@ Measured (2026-12-01, experiment scripts not kept; 4 layers, 128 wide, 32 lines 
   learn surface features (a sample's length alone gives AUROC 0.74). After 400 steps at lr 3e-4 (xent, one
   run each) the judging backbone's evaluator reached validation AUROC 0.78, test AUROC 0.81, RR.Maj3
   minus Maj1@16 +8.3 [2.0, 14.3] and RR.All minus Maj1@16 +9.7 [3.0, 16.0]; the same fit from the backbone
-  never taught to judge: 0.73, 0.75, +5.3 [-0.7, 10.7] and +4.0 [-2.0, 10.3]. The judging drill takes
+  never taught to judge: 0.73, 0.75, +5.3 [-0.7, 10.7] and +4.0 [-2.0, 10.3] (paired, judging minus not:
+  RR.Maj3 +3.0 [-2.3, 8.7], RR.All +5.7 [0.0, 11.3]; not resolved at 300 problems). The judging drill takes
   about 25 CPU-minutes, far over the demo's budget, so ``backbone.scratch.judge_steps`` is off in every
   shipped config.
 """
