@@ -123,14 +123,19 @@ def test_judging_learns_only_the_verdicts_deterministically(tiny_backbone_dir, t
     import mathft.backbones.drill as drill
 
     seen = []
-    positions = drill._verdict_positions
+    verdict_mask = drill._verdict_mask
 
-    def spy(tokenizer, input_ids):
-        mask = positions(tokenizer, input_ids)
-        seen.append([tokenizer.decode(int(i)).strip() for i in input_ids[mask]])
-        return mask
+    def spy(tokenizer):
+        mask_of = verdict_mask(tokenizer)
 
-    monkeypatch.setattr(drill, "_verdict_positions", spy)
+        def recorded(input_ids):
+            mask = mask_of(input_ids)
+            seen.append([tokenizer.decode(int(i)).strip() for i in input_ids[mask]])
+            return mask
+
+        return recorded
+
+    monkeypatch.setattr(drill, "_verdict_mask", spy)
     _twice_alike(lambda model_dir: judge_on_drill(model_dir, 2, batch_size=3, seed=0), tiny_backbone_dir, tmp_path)
     assert set(word for batch in seen for word in batch) == {"correct", "incorrect"}
     assert all(len(batch) == 3 * 4 for batch in seen)  # one verdict per check, four checks a line

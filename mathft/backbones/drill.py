@@ -159,8 +159,7 @@ def pretrain_on_drill(model_dir: str | Path, steps: int, *, lr: float = 3e-3, ba
     Returns:
         The loss of the last step.
     """
-    return _train_on_lines(model_dir, steps, "arithmetic drill", drill_line, lambda tokenizer, ids: None,
-                           lr=lr, batch_size=batch_size, seed=seed, log_every=log_every, decay=True,
+    return _train_on_lines(model_dir, steps, "arithmetic drill", drill_line, None, lr=lr, batch_size=batch_size, seed=seed, log_every=log_every, decay=True,
                            clip_norm=1.0)
 
 
@@ -187,29 +186,33 @@ def judge_on_drill(model_dir: str | Path, steps: int, *, lr: float = 1e-3, batch
     Raises:
         ValueError: When ``steps < 1``, or when `` correct`` and `` incorrect`` start with the same token.
     """
-    return _train_on_lines(model_dir, steps, "judging drill", judged_line, _verdict_positions,
-                           lr=lr, batch_size=batch_size, seed=seed, log_every=log_every, decay=False,
+    return _train_on_lines(model_dir, steps, "judging drill", judged_line, _verdict_mask, lr=lr, batch_size=batch_size, seed=seed, log_every=log_every, decay=False,
                            clip_norm=None)  # as measured
 
 
-def _verdict_positions(tokenizer: Any, input_ids: Any) -> Any:
-    """Where ``input_ids`` holds the first token of `` correct`` or `` incorrect`` (the words a verdict
-    starts with after "is")."""
+def _verdict_mask(tokenizer: Any) -> Callable[[Any], Any]:
+    """``input_ids -> where they hold a verdict word``: the first token of `` correct`` or `` incorrect`` as
+    it follows "is" (:func:`mathft.modules.verdict.verdict_tokens`, the evaluator's own verdict ids)."""
     import torch
 
-    ids = {tokenizer(f" {word}", add_special_tokens=False).input_ids[0] for word in ("correct", "incorrect")}
+    from mathft.modules.verdict import verdict_tokens
+
+    tokens = verdict_tokens(tokenizer)
+    ids = sorted({tokens.correct[0], tokens.incorrect[0]})
     if len(ids) < 2:
         raise ValueError("the tokenizer gives ' correct' and ' incorrect' the same first token")
-    return torch.isin(input_ids, torch.tensor(sorted(ids)))
+    verdicts = torch.tensor(ids)
+    return lambda input_ids: torch.isin(input_ids, verdicts)
 
 
 def _train_on_lines(model_dir: str | Path, steps: int, name: str, make_line: Callable[[random.Random], str],
-                    learned: Callable[[Any, Any], Any], *, lr: float, batch_size: int, seed: int,
-                    log_every: int, decay: bool, clip_norm: float | None) -> float:
+                    learned: Callable[[Any], Callable[[Any], Any]] | None, *, lr: float, batch_size: int,
+                    seed: int, log_every: int, decay: bool, clip_norm: float | None) -> float:
     """The plain training loop both drills share.
 
-    ``learned`` masks the positions whose tokens are learned (``None``: every token but padding); ``decay``
-    decays the rate linearly to 5% of ``lr`` after the 50-step warmup; ``clip_norm`` clips the gradient.
+    ``learned`` builds, from the tokenizer, the mask of the positions whose tokens are learned (``None``:
+    every token but padding); ``decay`` decays the rate linearly to 5% of ``lr`` after the 50-step warmup;
+    ``clip_norm`` clips the gradient.
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -220,6 +223,7 @@ def _train_on_lines(model_dir: str | Path, steps: int, name: str, make_line: Cal
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     model = AutoModelForCausalLM.from_pretrained(str(model_dir))
     model.train()
+    mask = learned(tokenizer) if learned is not None else None
     rng = random.Random(seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -228,9 +232,8 @@ def _train_on_lines(model_dir: str | Path, steps: int, name: str, make_line: Cal
     for step in range(steps):
         batch = tokenizer([make_line(rng) for _ in range(batch_size)], return_tensors="pt", padding=True)
         labels = batch.input_ids.masked_fill(batch.attention_mask == 0, -100)
-        mask = learned(tokenizer, batch.input_ids)
         if mask is not None:
-            labels = labels.masked_fill(~mask, -100)
+            labels = labels.masked_fill(~mask(batch.input_ids), -100)
         loss = model(**batch, labels=labels).loss
         loss.backward()
         if clip_norm is not None:

@@ -139,26 +139,33 @@ def _rebased(value: Any, old_root: str | None, new_root: Path) -> Any:
     folder that was moved or copied reads its own outputs, not the old folder's (which may be gone, or
     hold another run's models).
     """
-    if isinstance(value, dict):
-        return {k: _rebased(v, old_root, new_root) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rebased(v, old_root, new_root) for v in value]
-    if isinstance(value, str) and old_root and (value == old_root or value.startswith(old_root + os.sep)):
-        return str(new_root) + value[len(old_root):]
-    return value
+    def move(text: str) -> str:
+        if old_root and (text == old_root or text.startswith(old_root + os.sep)):
+            return str(new_root) + text[len(old_root):]
+        return text
+
+    return _map_strings(value, move)
 
 
 def _absolute(value: Any, root: Path) -> Any:
     """``value`` with every path under the run folder ``root`` made absolute (see :func:`_rebased`)."""
+    def resolve(text: str) -> str:
+        if text and not text.startswith(str(root)):
+            path = Path(text)
+            if path.exists() and path.resolve().is_relative_to(root):
+                return str(path.resolve())
+        return text
+
+    return _map_strings(value, resolve)
+
+
+def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """``value`` (outputs: nested dicts and lists) with ``change`` applied to every string in it."""
     if isinstance(value, dict):
-        return {k: _absolute(v, root) for k, v in value.items()}
+        return {k: _map_strings(v, change) for k, v in value.items()}
     if isinstance(value, list):
-        return [_absolute(v, root) for v in value]
-    if isinstance(value, str) and value and not value.startswith(str(root)):
-        path = Path(value)
-        if path.exists() and path.resolve().is_relative_to(root):
-            return str(path.resolve())
-    return value
+        return [_map_strings(v, change) for v in value]
+    return change(value) if isinstance(value, str) else value
 
 
 def _call(stage: Stage, ctx: StageContext) -> dict[str, Any]:
