@@ -19,7 +19,7 @@ Measured (2026-12-01, experiment scripts not kept; 4 layers, 128 wide, 32 lines 
   backbone) had stopped at 0.63-0.74 after up to 2500 steps. Eight layers instead of four did not help
   (modular facts from scratch, 500 steps).
 * **Judging whole checks** (:func:`false_chain`'s kinds, one verdict after each check): 0.80 after 1000 steps,
-  0.91 after 5500 (about 25 minutes). On the generator's own checks (``configs/pipeline/demo_drilled.yaml``:
+  0.91 after 5500 (about 25 minutes). On the generator's own checks (``configs/pipeline/demo.yaml``, then named demo_drilled:
   1695 distinct checks in 3000 of its test samples) that backbone scored 0.81 (0.86 on the checks that
   land), and scoring each sample by its least-trusted check re-ranked them to RR.Maj3 38.7% against
   Maj1@16 21.7% (Pass@16 73.0): the skill the paper's evaluator relies on, in miniature. This module's
@@ -35,9 +35,16 @@ Measured (2026-12-01, experiment scripts not kept; 4 layers, 128 wide, 32 lines 
   run each) the judging backbone's evaluator reached validation AUROC 0.78, test AUROC 0.81, RR.Maj3
   minus Maj1@16 +8.3 [2.0, 14.3] and RR.All minus Maj1@16 +9.7 [3.0, 16.0]; the same fit from the backbone
   never taught to judge: 0.73, 0.75, +5.3 [-0.7, 10.7] and +4.0 [-2.0, 10.3] (paired, judging minus not:
-  RR.Maj3 +3.0 [-2.3, 8.7], RR.All +5.7 [0.0, 11.3]; not resolved at 300 problems). The judging drill takes
-  about 25 CPU-minutes, far over the demo's budget, so ``backbone.scratch.judge_steps`` is off in every
-  shipped config.
+  RR.Maj3 +3.0 [-2.3, 8.7], RR.All +5.7 [0.0, 11.3]; not resolved at 300 problems).
+* **This module's judging drill does not reproduce that, and it weakens the generator** (2026-12-01, the
+  demo's config with ``judge_steps: 5500``, ``evaluator.init=backbone``, 400 evaluator steps at lr 3e-4).
+  The generator fine-tuned from the judging backbone fell out of the regime: Pass@1 11.3, Maj1@16 11.0,
+  Pass@16 57.0, against 13.3 / 21.7 / 73.0 from the drilled backbone; its evaluators reached validation
+  AUROC 0.59 (margin) / 0.58 (xent) and RR.Maj3 minus Maj1@16 was -4.3 / -3.3 points. On the drilled
+  backbone's generator and samples, evaluators started from that judging backbone reached validation AUROC
+  0.67 / 0.70 and RR.Maj3 minus Maj1@16 +0.0 / +6.0 points, no better than from the drilled backbone (the
+  run above had 1000 more steps of grouped verdicts; one run each does not say whether they are what made
+  the difference). So ``backbone.scratch.judge_steps`` is off in every shipped config.
 """
 
 from __future__ import annotations
@@ -56,7 +63,7 @@ __all__ = ["drill_chain", "drill_line", "false_chain", "judged_check", "judged_l
 
 _CHAINS_PER_LINE = 4
 # The false steps of a check, weighted as the demo's guessing generator writes them when it makes a wrong
-# guess land (tallied on configs/pipeline/demo_drilled.yaml's test samples, 2026-12-01: a product replaced
+# guess land (tallied on configs/pipeline/demo.yaml's test samples, 2026-12-01: a product replaced
 # by the problem's number 1234 times, a sum and then that product 899, a sum whose product lands 699, a
 # false sign 74) plus plain slips that do not land.
 _FALSE_KINDS = {"landing": 0.35, "sum_landing": 0.2, "sum_and_landing": 0.2, "product": 0.1, "sign": 0.1,

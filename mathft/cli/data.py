@@ -29,7 +29,7 @@ def _synth_parser(commands: argparse._SubParsersAction) -> None:
     synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     synth.add_argument("--families", nargs="+", default=None, metavar="NAME",
                        help="problem families (default: arithmetic linear_equation fractions word_problem; "
-                       "inverse_linear is the guess-and-check family of the demo)")
+                       "factored_linear is the guess-and-check family of the demo)")
 
 
 def _check_parser(commands: argparse._SubParsersAction) -> None:

@@ -13,7 +13,7 @@ human solutions do:
 A generator must commit to a guess before any check is written (the whole inverse in one token), so its
 single most likely solution is often wrong, while its samples spread over nearby guesses, corrections and
 derivations that agree on the right answer more often: Pass@N well above Maj1@N, and Maj1@N tends to
-sit above the greedy Pass@1 (+5 points in the demo). The checks are what an evaluator can read: each
+sit above the greedy Pass@1 (+5 points in configs/pipeline/demo_undrilled.yaml). The checks are what an evaluator can read: each
 is a forward step computed from the stated guess. The rejected first guesses are there for that:
 without them every check in the training data ends at the problem's ``c``, so the data never requires a
 check to be computed from its guess (in the demo's tiny model, without them, only 16% of sampled checks
@@ -26,7 +26,7 @@ check as the only route, the SSFT generator's checks then became honest: an hone
 equals ``c`` was right in 1328 of 1350 samples, one whose value differs was wrong in 2851 of 2855, so
 correctness is visible in the text as "the last value equals the problem's ``c``". The 4-layer evaluator still
 did not learn that comparison at a distance: validation AUROC 0.62 (margin) and 0.72 (xent) after 400 steps,
-0.70 (xent) at 3x the learning rate, against 0.62 and 0.68 in the demo.
+0.70 (xent) at 3x the learning rate, against 0.62 and 0.68 without the drill.
 On the same backbone, ending every check with the difference to ``c`` (``..., and $47 - 47 = 0$``, so that the
 comparison is local) put the generator further into the regime (Pass@1 48.0, Maj1@16 58.7, Pass@16 85.0;
 Maj1@16 minus Pass@1 +10.7 [7.0, 14.7]) and raised the AUROC to 0.74 / 0.76, but re-ranking stayed below
@@ -184,7 +184,7 @@ def inverse_table(rng: random.Random, level: int) -> SynthItem:
     Llama after 1500 steps and a 2-layer one after 3000 steps wrote look-ups that match the table 13-15%
     of the time (chance level), so their checks were invented to land on ``t`` and carried no signal;
     a model must first learn in-context look-up (which pretrained LLMs do) before this family is in the
-    paper's regime. The demo therefore still uses ``inverse_linear``. Trained on look-up alone (2026-12-01:
+    paper's regime. The demo therefore uses ``factored_linear``. Trained on look-up alone (2026-12-01:
     lines of six ``f(k)=v`` pairs of two-digit numbers, then four queries, 32 lines a step at lr 3e-3), the
     4-layer model still answered the queries at chance (0-2%) after 2500 steps.
     """
@@ -257,19 +257,26 @@ def factored_linear(rng: random.Random, level: int) -> SynthItem:
       into the product's place.
     * **The evaluator reads those false facts partly.** Validation AUROC 0.72-0.80 whether it starts from
       the generator or from the drilled backbone (0.77 / 0.75 after 120 steps, 0.77 / 0.79 after 400).
-      On ``configs/pipeline/demo_drilled.yaml`` with ``evaluator.init=backbone`` (2026-12-01): AUROC 0.74
+      On ``configs/pipeline/demo.yaml`` (then named demo_drilled) with ``evaluator.init=backbone`` (2026-12-01): AUROC 0.74
       (margin) / 0.72 (xent), RR.Maj3 minus Maj1@16 +3.3 [-2.3, 9.3] / +5.0 [-1.0, 10.7], no better than
       from the generator. The limit is the model, not the data: see :mod:`mathft.backbones.drill` on
       judging. On the same samples an evaluator that checked every step exactly (an oracle on the parsed
       text: all copies, sums, products and signs true, the last check landing) re-ranks to RR.Maj3 55.3%
       and RR.All 64.7% against Maj1@16's 21.7%: the task is in the regime, the demo-sized evaluator is not.
-    * **Result** (``configs/pipeline/demo_drilled.yaml``: a 400-step drill, 800 generator steps at lr
+    * **Result** (``configs/pipeline/demo.yaml``, the demo since 2026-12-01: a 400-step drill, 800 generator steps at lr
       1e-3): Pass@1 13.3, Maj1@16 21.7, Pass@16 73.0; RR.Maj3 minus Maj1@16 +7.0 [1.3, 12.3] (xent, AUROC
       0.72), +1.3 [-4.3, 6.7] (margin, AUROC 0.73): re-ranking beats voting there. The effect is fragile.
       That config drops the 39% of training solutions longer than 128 tokens. Keeping them (``max_length``
       192, 128 new tokens) gives a stronger generator (Pass@1 27.0, Maj1@16 44.3, Pass@16 88.7) that
       re-ranking falls behind (-10.7 [-17.0, -4.0] xent). 300 drill steps and 700 generator steps give
       +3.3 [-2.0, 8.7], and 1500 generator steps at lr 3e-3 give -2.0 [-7.7, 3.7].
+    * **Across seeds** (2026-12-01, that config as the demo, its drilled backbone shipped): with ``seed=1``
+      the generator is in the regime again (Pass@1 19.0, Maj1@16 26.0, Pass@16 74.3) but re-ranking is
+      not above voting: -4.0 [-9.7, 2.0] (xent, AUROC 0.75), -2.7 [-8.3, 3.0] (margin, AUROC 0.70). Part of
+      what the evaluators read is truncation: 27-35% of the samples stop at 96 new tokens without an
+      answer. Resampled with 128 new tokens (5-11% then stop), the same generators' evaluators reach AUROC
+      0.63 / 0.65 (seed 0, margin / xent) and 0.69 / 0.64 (seed 1), RR.Maj3 minus Maj1@16 +5.3 / +3.3 and
+      -1.3 / +0.3 points: the evaluators barely judge the arithmetic.
     """
     (a_lo, a_hi), (x_lo, x_hi) = _FACTORED_LEVELS[level]
     a, x, b = rng.randint(a_lo, a_hi), rng.randint(x_lo, x_hi), rng.randint(1, 9)

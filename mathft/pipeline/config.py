@@ -88,6 +88,9 @@ class ScratchModelConfig:
             arithmetic drill: the backbone learns to tell a false check from a true one, as a pretrained
             LLM can, so that a re-ranking evaluator fine-tuned from it has something to build on; 0 skips it.
         judge_lr: Learning rate of the judging drill (at 3e-3 it does not learn; 1e-3 does).
+        prebuilt: Copy the build of exactly these settings shipped with mathft
+            (:mod:`mathft.backbones.prebuilt`) instead of training it, when one is shipped; the backbone is
+            built here otherwise.
     """
 
     vocab_size: int = 512
@@ -101,6 +104,7 @@ class ScratchModelConfig:
     drill_batch_size: int = 32
     judge_steps: int = 0
     judge_lr: float = 1e-3
+    prebuilt: bool = False
 
 
 @dataclass

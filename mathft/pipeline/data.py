@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from mathft.data.problem import Problem
 from mathft.pipeline.config import DataConfig, ScratchModelConfig
 from mathft.pipeline.stages import StageContext
 
-__all__ = ["run_data", "run_scratch_backbone", "read_split", "read_training"]
+__all__ = ["run_data", "run_scratch_backbone", "build_scratch_backbone", "read_split", "read_training"]
 
 
 def run_data(ctx: StageContext, config: DataConfig, styles: Sequence[str] = ("math",)) -> dict[str, Any]:
@@ -80,12 +81,40 @@ def read_split(files: list[str], split: str) -> list[Problem]:
 
 def run_scratch_backbone(ctx: StageContext, config: ScratchModelConfig, data_seed: int,
                          families: list[str] | None = None, train_files: Sequence[str] | None = None) -> dict[str, Any]:
-    """Train a BPE tokenizer and write a randomly initialised tiny Llama (then drilled on arithmetic for
-    ``config.drill_steps`` steps, see :mod:`mathft.backbones.drill`).
+    """The backbone stage for ``backbone.scratch``: a shipped build of these settings when
+    ``config.prebuilt`` is on and one is shipped (:mod:`mathft.backbones.prebuilt`), else
+    :func:`build_scratch_backbone`."""
+    if config.prebuilt and not train_files:
+        from mathft.backbones.prebuilt import build_key, copy_prebuilt, find_prebuilt
+
+        shipped = find_prebuilt(build_key(config, data_seed, families))
+        if shipped is not None:
+            metrics = copy_prebuilt(shipped, ctx.dir / "model")
+            print(f"backbone: the build shipped in {shipped} (these settings, built by python -m "
+                  "mathft.backbones.prebuilt), copied instead of trained")
+            return {"outputs": {"path": str(ctx.dir / "model")}, "metrics": {**metrics, "prebuilt": True}}
+        print("backbone: no shipped build has these backbone.scratch / data settings; building it here",
+              file=sys.stderr)
+    elif config.prebuilt:
+        print("backbone: shipped builds are of the synthetic corpus, not of training files; building it here",
+              file=sys.stderr)
+    model_dir, metrics = build_scratch_backbone(ctx.dir / "model", config, data_seed, families, train_files)
+    return {"outputs": {"path": str(model_dir)}, "metrics": metrics}
+
+
+def build_scratch_backbone(model_dir: Path, config: ScratchModelConfig, data_seed: int,
+                           families: list[str] | None = None,
+                           train_files: Sequence[str] | None = None) -> tuple[Path, dict[str, Any]]:
+    """Train a BPE tokenizer and write a randomly initialised tiny Llama into ``model_dir`` (then drilled on
+    arithmetic for ``config.drill_steps`` steps and on judging for ``config.judge_steps``, see
+    :mod:`mathft.backbones.drill`).
 
     The tokenizer's corpus is the run's training problems (``train_files``) when given, else
     ``config.corpus_problems`` problems of the synthetic task: a tokenizer trained on the synthetic task
     splits real LaTeX into many more tokens.
+
+    Returns:
+        ``model_dir`` and the build's metrics (parameters, the drills' last losses).
     """
     from mathft.backbones.tiny import write_tiny_backbone
 
@@ -98,7 +127,7 @@ def run_scratch_backbone(ctx: StageContext, config: ScratchModelConfig, data_see
 
         texts, source = corpus(config.corpus_problems, seed=data_seed, families=families), "the synthetic task"
     model_dir = write_tiny_backbone(
-        texts, ctx.dir / "model",
+        texts, model_dir,
         vocab_size=config.vocab_size,
         hidden_size=config.hidden_size, num_layers=config.num_layers, num_heads=config.num_heads,
         intermediate_size=config.intermediate_size,
@@ -117,7 +146,7 @@ def run_scratch_backbone(ctx: StageContext, config: ScratchModelConfig, data_see
 
         metrics["judge_loss"] = judge_on_drill(model_dir, config.judge_steps, lr=config.judge_lr,
                                                batch_size=config.drill_batch_size, seed=data_seed)
-    return {"outputs": {"path": str(model_dir)}, "metrics": metrics}
+    return model_dir, metrics
 
 
 def _count_parameters(model_dir: Path) -> int:

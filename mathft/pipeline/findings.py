@@ -88,11 +88,13 @@ def _setup(report: dict[str, Any]) -> str:
     """What was trained on what, from the config: a synthetic run must never read like a MATH run."""
     config, params = report["config"], report.get("backbone_parameters")
     synthetic = config["data"]["synthetic"]
-    if config["backbone"]["scratch"] is not None:
+    scratch = config["backbone"]["scratch"]
+    if scratch is not None:
         size = f"a {params / 1e6:.2f}M-parameter" if params else "a small"
         # A real-data run trains the scratch tokenizer on its own training files (mathft.backbones.corpus).
         model = f"{size} Llama trained from scratch" + ("" if synthetic else
                                                          " (its tokenizer trained on the training problems)")
+        model += _drills(scratch)
     else:
         model = f"the pretrained model {config['backbone']['name_or_path']}"
     if synthetic:
@@ -104,6 +106,15 @@ def _setup(report: dict[str, Any]) -> str:
             f" from {', '.join(config['data']['train_files'])} (test problems from "
             f"{', '.join(config['data']['test_files'])})")
     return f"This run fine-tuned {model} on {data}"
+
+
+def _drills(scratch: dict[str, Any]) -> str:
+    """How the scratch backbone was pretrained before fine-tuning, and whether the shipped build was used."""
+    drills = [f"on {what} for {scratch[key]} steps" for key, what in (("drill_steps", "arithmetic"),
+                                                                       ("judge_steps", "judging checks"))
+              if scratch.get(key)]
+    text = f", drilled {' and '.join(drills)}" if drills else ""
+    return text + (" (the build shipped with mathft)" if scratch.get("prebuilt") else "")
 
 
 def _comparability(report: dict[str, Any]) -> str:

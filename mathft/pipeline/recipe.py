@@ -235,12 +235,14 @@ def _generator_stages(config: PipelineConfig) -> list[Stage]:
 
 
 def _backbone_key(config: PipelineConfig) -> dict[str, Any]:
-    """The backbone section as a stage key, without the judging drill's keys while it is off: runs written
-    before those keys existed stay finished."""
+    """The backbone section as a stage key, without the judging drill's keys while it is off and without
+    ``prebuilt`` while it is off: runs written before those keys existed stay finished."""
     section = asdict(config.backbone)
     scratch = section.get("scratch")
     if scratch is not None and not scratch["judge_steps"]:
         del scratch["judge_steps"], scratch["judge_lr"]
+    if scratch is not None and not scratch["prebuilt"]:
+        del scratch["prebuilt"]
     return section
 
 

@@ -93,4 +93,4 @@ def test_synthetic_families_are_checked_up_front() -> None:
                                           r"inverse_linear"):
         load_config(None, ["backbone.name_or_path=x", "data.families=[inverse_linaer]"])
     config = load_config(CONFIGS / "pipeline" / "demo.yaml")
-    assert config.data.families == ["inverse_linear"] and config.data.n_test >= 300
+    assert config.data.families == ["factored_linear"] and config.data.n_test >= 300

@@ -21,7 +21,7 @@ def test_the_judging_drill_is_off_by_default_and_then_leaves_every_stage_key_as_
     config = load_config(MICRO)
     assert config.backbone.scratch.judge_steps == 0
     before = asdict(config.backbone)
-    del before["scratch"]["judge_steps"], before["scratch"]["judge_lr"]
+    del before["scratch"]["judge_steps"], before["scratch"]["judge_lr"], before["scratch"]["prebuilt"]
     backbone = next(s for s in build_stages(config) if s.name == "backbone")
     assert config_hash(backbone.config) == config_hash({"backbone": before, "families": config.data.families})
     assert _keys() == _keys("backbone.scratch.judge_lr=0.002")  # the rate of a drill that does not run

@@ -240,3 +240,17 @@ def test_ssft_against_the_few_shot_baseline_is_a_paired_comparison(tmp_path: Pat
     assert entry["n"] == 40 and entry["diff"] == pytest.approx(6 / 40)
     assert report["significance"]["math-fewshot_math:maj1@N"]["diff"] == pytest.approx(14 / 40)
     assert "few-shot base model (math prompt)" in comparison_label(report, "math-fewshot_math:pass@1")
+
+
+@pytest.mark.parametrize("overrides, says", [
+    ([], "Llama trained from scratch on the built-in synthetic task"),
+    (["backbone.scratch.drill_steps=400", "backbone.scratch.prebuilt=true"],
+     "Llama trained from scratch, drilled on arithmetic for 400 steps (the build shipped with mathft) on the "
+     "built-in synthetic task"),
+    (["backbone.scratch.drill_steps=400", "backbone.scratch.judge_steps=50"],
+     "Llama trained from scratch, drilled on arithmetic for 400 steps and on judging checks for 50 steps on"),
+])
+def test_text_says_how_the_scratch_backbone_was_pretrained(tmp_path: Path, overrides: list[str], says: str) -> None:
+    """A drilled backbone is no longer a model that learned everything from the fine-tuning data."""
+    markdown = render_markdown(build_report(load_config(MICRO, overrides), make_markers(), tmp_path))
+    assert says in markdown
