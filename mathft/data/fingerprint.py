@@ -6,7 +6,9 @@ name and nothing downstream could tell. So the first writer records a fingerprin
 later writer compares its own: any difference is an error naming the field, before anything is written.
 The fingerprint binds once the store holds a record; until then each run rewrites it.
 
-The model is identified by its resolved path and a digest of its files. The digest is a streamed SHA-256
+The model is identified by a digest of its files; its resolved path is recorded too, and a resume from
+another path is accepted when the digest matches (a run folder moved or copied mid-sampling), so that only
+other weights are refused, never the same weights elsewhere. The digest is a streamed SHA-256
 of the weights, config and tokenizer files directly in the model directory, computed once when the store
 is created: it reads the weights once, which loading the model does anyway (and then finds them in the
 page cache). Each file's size and modification time are recorded with it, so a resume whose files still
@@ -27,7 +29,7 @@ from typing import Any
 
 from mathft.atomic import atomic_write, link_new
 
-__all__ = ["FINGERPRINT", "FingerprintError", "ModelSource", "claim_fingerprint", "read_fingerprint"]
+__all__ = ["FINGERPRINT", "FingerprintError", "ModelSource", "claim_fingerprint", "read_fingerprint", "same_weights"]
 
 FINGERPRINT = "fingerprint.json"
 _FILE_STATS = "files"  # the digest's cache key (sizes and mtimes), never compared itself: see _compare
@@ -155,12 +157,26 @@ def _write(path: Path, record: Mapping[str, Any], *, replace: bool) -> bool:
     return link_new(path, write)  # creates the folder if missing, as atomic_write does
 
 
+def same_weights(stored: Mapping[str, Any], source: ModelSource) -> bool:
+    """Whether ``source`` holds the weights a fingerprint recorded, wherever its folder is now.
+
+    The digest is read only when the files' sizes or times changed (see the module docstring): a folder
+    moved, or copied with its times, is trusted from its stats; one copied without them is hashed again.
+    """
+    if stored.get("weights") is None:
+        return False
+    return stored.get(_FILE_STATS) == source.stats() or stored.get("weights") == source.digest()
+
+
 def _compare(directory: Path, stored: Mapping[str, Any], mine: Mapping[str, Any], source: ModelSource | None,
              verb: str) -> None:
     keys = sorted((set(stored) | set(mine)) - {"weights", _FILE_STATS})
     differ = [(key, stored.get(key), mine.get(key)) for key in keys if stored.get(key) != mine.get(key)]
-    # The digest is read only when the files' sizes or times changed (see the module docstring).
-    if source is not None and stored.get(_FILE_STATS) != source.stats() and stored.get("weights") != source.digest():
+    if source is not None and same_weights(stored, source):
+        # The same weights in another folder (a run folder moved mid-sampling): the weights say what wrote
+        # the store, the path only where they were.
+        differ = [item for item in differ if item[0] != "model"]
+    elif source is not None:
         differ.append(("weights", stored.get("weights"), source.digest()))
     if differ:
         parts = "; ".join(f"{key}={_short(old)}, this run uses {_short(new)}" for key, old, new in differ)

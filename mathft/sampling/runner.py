@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mathft.data.fingerprint import ModelSource
+from mathft.data.fingerprint import ModelSource, read_fingerprint, same_weights
 from mathft.data.problem import Problem, first_per_id
 from mathft.data.store import CandidateStore, meta_mismatch
 from mathft.data.templates import SSFT_PROMPT_TEMPLATE, ssft_prompt
@@ -220,7 +220,12 @@ def _check_settings(state: _StoreState, settings: Mapping[str, Any], store: Cand
     # One run writes every record with one set of settings, so the first sampled record speaks for the store.
     # The fingerprint checks the same and more, but a store sampled before fingerprints gets one on its first
     # resume, so the records' own model and settings are checked always (under a fingerprint they are the
-    # fingerprint's, so this never refuses a valid resume).
+    # fingerprint's, so this never refuses a valid resume). The records name the model's folder; when the
+    # fingerprint says these are the same weights in another folder (moved mid-sampling), the folder is not
+    # compared.
+    fingerprint = read_fingerprint(store.directory)
+    if source is not None and fingerprint is not None and same_weights(fingerprint, source):
+        source = None
     problem = meta_mismatch(state.settings or {}, settings, source)
     if problem:
         raise ValueError(f"{store.directory}: {problem}; resume with the same settings or write to a new store")

@@ -42,6 +42,34 @@ def test_sample_resume_with_another_model_is_refused(tiny_backbone_dir, other_mo
     assert fingerprint["model"] == str(tiny_backbone_dir.resolve()) and fingerprint["weights"].startswith("sha256:")
 
 
+@pytest.mark.parametrize("copy", [shutil.copytree, lambda src, dst: shutil.copytree(src, dst, copy_function=shutil.copy)],
+                         ids=["times kept", "times new"])
+def test_a_moved_model_resumes_its_store(tiny_backbone_dir, problem_file, store, tmp_path, capsys, copy):
+    """The model's folder moved (a run folder moved to another disk mid-sampling): the same weights under
+    another path resume the store, whether the copy kept the files' times (the digest is trusted) or not
+    (the digest is read again and matches); nothing already sampled changes."""
+    moved = tmp_path / "elsewhere" / "model"
+    copy(tiny_backbone_dir, moved)
+    before = snapshot(store)
+    status, err = run_cli(capsys, *[arg for arg in sample_args(moved, problem_file, store) if arg != "3"
+                                    and arg != "--limit"])
+    assert status == 0, err
+    after = snapshot(store)
+    assert all(after[name].startswith(content) for name, content in before.items() if name.startswith("shard-"))
+    records = [json.loads(line) for name, content in after.items() if name.startswith("shard-")
+               for line in content.decode().splitlines()]
+    assert len({r["problem_id"] for r in records}) == 4  # the fourth problem was sampled with the moved model
+    assert {r["checkpoint"] for r in records} == {str(tiny_backbone_dir.resolve()), str(moved.resolve())}
+
+
+def test_a_moved_evaluator_resumes_its_scores(tiny_backbone_dir, store, tmp_path, capsys):
+    moved = tmp_path / "elsewhere" / "model"
+    shutil.copytree(tiny_backbone_dir, moved)
+    status, err = run_cli(capsys, "score", "--model", str(moved), "--store", str(store), "--max-length", "256",
+                          "--no-progress")
+    assert status == 0, err
+
+
 def test_weights_rewritten_in_place(tiny_backbone_dir, other_model, problem_file, tmp_path, capsys):
     """Same bytes written again (new mtimes: the digest is read again and matches) resume; other weights
     under the same path are refused, naming ``weights``."""

@@ -7,6 +7,7 @@ plumbing is what is tested.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -148,6 +149,20 @@ def test_sampling_stage_resumes_its_store(micro_run: tuple[Path, dict]) -> None:
     assert markers["sample_train"]["metrics"]["samples_written"] == 24
     assert {"sample_train", "evaluator_margin", "multitask", "sample_test_multitask"} <= _ran(markers)
     assert not {"generator_math", "sample_test_math", "sample_test_prm800k"} & _ran(markers)
+
+
+def test_a_moved_run_folder_resumes_its_sampling_stage(micro_run: tuple[Path, dict], tmp_path: Path) -> None:
+    """A run folder moved mid-sampling (copied here without its files' times, so the store's fingerprint
+    hashes the generator again): the store, written by the same weights under the old folder, resumes."""
+    out, _ = micro_run
+    moved = tmp_path / "moved"
+    shutil.copytree(out, moved, copy_function=shutil.copy)
+    (moved / "sample_train" / "done.json").unlink()
+    shard = next((moved / "sample_train" / "store").glob("shard-*.jsonl"))
+    shard.write_text("".join(shard.read_text().splitlines(keepends=True)[:40]))
+    markers = run_pipeline(load_config(MICRO), moved)
+    assert markers["sample_train"]["metrics"]["samples_written"] == 24
+    assert not {"generator_math", "sample_test_math"} & _ran(markers)
 
 
 def test_changed_config_reruns_dependent_stages(micro_run: tuple[Path, dict]) -> None:
