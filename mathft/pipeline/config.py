@@ -90,7 +90,7 @@ class ScratchModelConfig:
         judge_lr: Learning rate of the judging drill (at 3e-3 it does not learn; 1e-3 does).
         prebuilt: Copy the build of exactly these settings shipped with mathft
             (:mod:`mathft.backbones.prebuilt`) instead of training it, when one is shipped; the backbone is
-            built here otherwise.
+            built here otherwise. Not part of any stage key: it says where the backbone comes from.
     """
 
     vocab_size: int = 512
