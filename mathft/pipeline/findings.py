@@ -94,7 +94,7 @@ def _setup(report: dict[str, Any]) -> str:
         # A real-data run trains the scratch tokenizer on its own training files (mathft.backbones.corpus).
         model = f"{size} Llama trained from scratch" + ("" if synthetic else
                                                          " (its tokenizer trained on the training problems)")
-        model += _drills(scratch)
+        model += _drills(scratch, report.get("backbone_prebuilt", False))
     else:
         model = f"the pretrained model {config['backbone']['name_or_path']}"
     if synthetic:
@@ -108,13 +108,13 @@ def _setup(report: dict[str, Any]) -> str:
     return f"This run fine-tuned {model} on {data}"
 
 
-def _drills(scratch: dict[str, Any]) -> str:
+def _drills(scratch: dict[str, Any], prebuilt: bool) -> str:
     """How the scratch backbone was pretrained before fine-tuning, and whether the shipped build was used."""
     drills = [f"on {what} for {scratch[key]} steps" for key, what in (("drill_steps", "arithmetic"),
                                                                        ("judge_steps", "judging checks"))
               if scratch.get(key)]
     text = f", drilled {' and '.join(drills)}" if drills else ""
-    return text + (" (the build shipped with mathft)" if scratch.get("prebuilt") else "")
+    return text + (" (the build shipped with mathft)" if prebuilt else "")
 
 
 def _comparability(report: dict[str, Any]) -> str:

@@ -111,6 +111,8 @@ def build_report(config: PipelineConfig, markers: dict[str, dict[str, Any]], out
             "stage_seconds": timed, "skipped": [n for n, m in markers.items() if m.get("skipped")],
             "total_seconds": sum(timed.values()), "backbone_parameters": markers.get("backbone", {}).get(
                 "metrics", {}).get("parameters"),
+            # From the stage's record: a run folder's backbone may have been built before prebuilt was on.
+            "backbone_prebuilt": bool(markers.get("backbone", {}).get("metrics", {}).get("prebuilt")),
             "dataset": _dataset(markers), "data": stage_drops(markers),
             "per_problem": per_problem_results(blocks, meta)}
 

@@ -242,15 +242,21 @@ def test_ssft_against_the_few_shot_baseline_is_a_paired_comparison(tmp_path: Pat
     assert "few-shot base model (math prompt)" in comparison_label(report, "math-fewshot_math:pass@1")
 
 
-@pytest.mark.parametrize("overrides, says", [
-    ([], "Llama trained from scratch on the built-in synthetic task"),
-    (["backbone.scratch.drill_steps=400", "backbone.scratch.prebuilt=true"],
+@pytest.mark.parametrize("overrides, copied, says", [
+    ([], False, "Llama trained from scratch on the built-in synthetic task"),
+    (["backbone.scratch.drill_steps=400", "backbone.scratch.prebuilt=true"], True,
      "Llama trained from scratch, drilled on arithmetic for 400 steps (the build shipped with mathft) on the "
      "built-in synthetic task"),
-    (["backbone.scratch.drill_steps=400", "backbone.scratch.judge_steps=50"],
+    # Switched on after the backbone stage had built it: the stage's record says what happened.
+    (["backbone.scratch.drill_steps=400", "backbone.scratch.prebuilt=true"], False,
+     "Llama trained from scratch, drilled on arithmetic for 400 steps on the built-in synthetic task"),
+    (["backbone.scratch.drill_steps=400", "backbone.scratch.judge_steps=50"], False,
      "Llama trained from scratch, drilled on arithmetic for 400 steps and on judging checks for 50 steps on"),
 ])
-def test_text_says_how_the_scratch_backbone_was_pretrained(tmp_path: Path, overrides: list[str], says: str) -> None:
+def test_text_says_how_the_scratch_backbone_was_pretrained(tmp_path: Path, overrides: list[str], copied: bool,
+                                                           says: str) -> None:
     """A drilled backbone is no longer a model that learned everything from the fine-tuning data."""
-    markdown = render_markdown(build_report(load_config(MICRO, overrides), make_markers(), tmp_path))
+    markers = make_markers()
+    markers["backbone"] = {"seconds": 0.1, "metrics": {"parameters": 900_352, **({"prebuilt": True} if copied else {})}}
+    markdown = render_markdown(build_report(load_config(MICRO, overrides), markers, tmp_path))
     assert says in markdown
