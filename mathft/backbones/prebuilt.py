@@ -1,10 +1,11 @@
 """Scratch backbones shipped with mathft, built once by :func:`build` and copied instead of rebuilt.
 
 The demo's backbone stands in for a pretrained LLM: a tiny Llama drilled on arithmetic
-(:mod:`mathft.backbones.drill`), about 100 CPU-seconds of a 5-minute demo spent on pretraining, which the
-paper's recipe does not include (it starts from PaLM 2). The backbone stage copies a shipped build when
-``backbone.scratch.prebuilt`` is on and a build with exactly the run's settings is shipped; otherwise it
-builds the backbone itself, so changing any setting never silently uses weights built differently.
+(:mod:`mathft.backbones.drill`). Building it takes about 100 CPU-seconds, a third of the demo's budget spent
+on pretraining, which the paper's recipe does not include (it starts from PaLM 2). The backbone stage
+copies a shipped build when ``backbone.scratch.prebuilt`` is on and a build with exactly the run's settings
+is shipped; otherwise it builds the backbone itself, so changing any setting never silently uses weights
+built differently.
 
 Each shipped build is a folder under ``mathft/backbones/prebuilt/`` holding the model, its tokenizer and
 ``build.json``: the settings it was built with (:func:`build_key`), the stage's metrics, and the SHA-256 of
