@@ -19,9 +19,9 @@ Measured (2026-12-01, experiment scripts not kept; 4 layers, 128 wide, 32 lines 
   backbone) had stopped at 0.63-0.74 after up to 2500 steps. Eight layers instead of four did not help
   (modular facts from scratch, 500 steps).
 * **Judging whole checks** (:func:`false_chain`'s kinds, one verdict after each check): 0.80 after 1000 steps,
-  0.91 after 5500 (about 25 minutes). On the generator's own checks (``configs/pipeline/demo.yaml``, then named demo_drilled:
-  1695 distinct checks in 3000 of its test samples) that backbone scored 0.81 (0.86 on the checks that
-  land), and scoring each sample by its least-trusted check re-ranked them to RR.Maj3 38.7% against
+  0.91 after 5500 (about 25 minutes). On the generator's own checks (``configs/pipeline/demo.yaml``, then
+  named demo_drilled: 1695 distinct checks in 3000 of its test samples) that backbone scored 0.81 (0.86
+  on the checks that land), and scoring each sample by its least-trusted check re-ranked them to RR.Maj3 38.7% against
   Maj1@16 21.7% (Pass@16 73.0): the skill the paper's evaluator relies on, in miniature. This module's
   :func:`judge_on_drill` (the same texts), 1500 steps from this drill's 400-step backbone: 0.65 on the
   generator's checks (the experiment: 0.67 at 1500 steps); with one verdict after one to three checks
@@ -166,8 +166,8 @@ def pretrain_on_drill(model_dir: str | Path, steps: int, *, lr: float = 3e-3, ba
     Returns:
         The loss of the last step.
     """
-    return _train_on_lines(model_dir, steps, "arithmetic drill", drill_line, None, lr=lr, batch_size=batch_size, seed=seed, log_every=log_every, decay=True,
-                           clip_norm=1.0)
+    return _train_on_lines(model_dir, steps, "arithmetic drill", drill_line, None, lr=lr, batch_size=batch_size,
+                           seed=seed, log_every=log_every, decay=True, clip_norm=1.0)
 
 
 def judge_on_drill(model_dir: str | Path, steps: int, *, lr: float = 1e-3, batch_size: int = 32,
@@ -193,7 +193,8 @@ def judge_on_drill(model_dir: str | Path, steps: int, *, lr: float = 1e-3, batch
     Raises:
         ValueError: When ``steps < 1``, or when `` correct`` and `` incorrect`` start with the same token.
     """
-    return _train_on_lines(model_dir, steps, "judging drill", judged_line, _verdict_mask, lr=lr, batch_size=batch_size, seed=seed, log_every=log_every, decay=False,
+    return _train_on_lines(model_dir, steps, "judging drill", judged_line, _verdict_mask, lr=lr,
+                           batch_size=batch_size, seed=seed, log_every=log_every, decay=False,
                            clip_norm=None)  # as measured
 
 

@@ -121,8 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     import tempfile
 
     parser = argparse.ArgumentParser(prog="python -m mathft.backbones.prebuilt", description=__doc__.split("\n")[0])
-    parser.add_argument("config", type=Path, help="a pipeline config with backbone.scratch (e.g. configs/pipeline/demo.yaml)")
-    parser.add_argument("--name", default=None, help="folder name under mathft/backbones/prebuilt (default: the config's stem)")
+    parser.add_argument("config", type=Path,
+                        help="a pipeline config with backbone.scratch (e.g. configs/pipeline/demo.yaml)")
+    parser.add_argument("--name", default=None,
+                        help="folder name under mathft/backbones/prebuilt (default: the config's stem)")
     parser.add_argument("--root", type=Path, default=None, help="where to ship it (default: the package's folder)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as work:

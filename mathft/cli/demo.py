@@ -21,8 +21,9 @@ def main(argv: Sequence[str]) -> int:
     from mathft.cli.pipeline import quiet_openmp
 
     quiet_openmp()
-    parser = argparse.ArgumentParser(prog="mathft demo", description="The whole recipe on the built-in synthetic task with a tiny Llama drilled on arithmetic, "
-                                     "shipped with mathft (2-core CPU, nothing downloaded, about 5 minutes).")
+    parser = argparse.ArgumentParser(
+        prog="mathft demo", description="The whole recipe on the built-in synthetic task with a tiny Llama drilled "
+        "on arithmetic, shipped with mathft (2-core CPU, nothing downloaded, about 5 minutes).")
     parser.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder (default runs/demo)")
     parser.add_argument("overrides", nargs="*", help="key=value overrides of configs/pipeline/demo.yaml")
     args = parser.parse_args(list(argv))

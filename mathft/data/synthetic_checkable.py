@@ -12,10 +12,10 @@ human solutions do:
 
 A generator must commit to a guess before any check is written (the whole inverse in one token), so its
 single most likely solution is often wrong, while its samples spread over nearby guesses, corrections and
-derivations that agree on the right answer more often: Pass@N well above Maj1@N, and Maj1@N tends to
-sit above the greedy Pass@1 (+5 points in configs/pipeline/demo_undrilled.yaml). The checks are what an evaluator can read: each
-is a forward step computed from the stated guess. The rejected first guesses are there for that:
-without them every check in the training data ends at the problem's ``c``, so the data never requires a
+derivations that agree on the right answer more often: Pass@N well above Maj1@N, and Maj1@N tends to sit
+above the greedy Pass@1 (+5 points in configs/pipeline/demo_undrilled.yaml). The checks are what an evaluator
+can read: each is a forward step computed from the stated guess. The rejected first guesses are there for
+that: without them every check in the training data ends at the problem's ``c``, so the data never requires a
 check to be computed from its guess (in the demo's tiny model, without them, only 16% of sampled checks
 multiplied the guess correctly).
 
@@ -255,14 +255,14 @@ def factored_linear(rng: random.Random, level: int) -> SynthItem:
       400-step drill, 1000 steps), 19% / 22% with every MLP frozen (400-step drill, 1200 steps at 3e-3;
       there re-ranking fell 7.7 [1.3, 14.0] points behind voting). The generator lands by copying ``c``
       into the product's place.
-    * **The evaluator reads those false facts partly.** Validation AUROC 0.72-0.80 whether it starts from
-      the generator or from the drilled backbone (0.77 / 0.75 after 120 steps, 0.77 / 0.79 after 400).
-      On ``configs/pipeline/demo.yaml`` (then named demo_drilled) with ``evaluator.init=backbone`` (2026-12-01): AUROC 0.74
-      (margin) / 0.72 (xent), RR.Maj3 minus Maj1@16 +3.3 [-2.3, 9.3] / +5.0 [-1.0, 10.7], no better than
-      from the generator. The limit is the model, not the data: see :mod:`mathft.backbones.drill` on
-      judging. On the same samples an evaluator that checked every step exactly (an oracle on the parsed
-      text: all copies, sums, products and signs true, the last check landing) re-ranks to RR.Maj3 55.3%
-      and RR.All 64.7% against Maj1@16's 21.7%: the task is in the regime, the demo-sized evaluator is not.
+    * **The evaluator reads those false facts partly.** Validation AUROC 0.72-0.80 whether it starts from the
+      generator or from the drilled backbone (0.77 / 0.75 after 120 steps, 0.77 / 0.79 after 400). On
+      ``configs/pipeline/demo.yaml`` (then named demo_drilled) with ``evaluator.init=backbone`` (2026-12-01):
+      AUROC 0.74 (margin) / 0.72 (xent), RR.Maj3 minus Maj1@16 +3.3 [-2.3, 9.3] / +5.0 [-1.0, 10.7], no
+      better than from the generator. The limit is the model, not the data: see :mod:`mathft.backbones.drill`
+      on judging. On the same samples an evaluator that checked every step exactly (an oracle on the parsed
+      text: all copies, sums, products and signs true, the last check landing) re-ranks to RR.Maj3 55.3% and
+      RR.All 64.7% against Maj1@16's 21.7%: the task is in the regime, the demo-sized evaluator is not.
     * **Result** (``configs/pipeline/demo.yaml``, the demo since 2026-12-01: a 400-step drill, 800 generator steps at lr
       1e-3): Pass@1 13.3, Maj1@16 21.7, Pass@16 73.0; RR.Maj3 minus Maj1@16 +7.0 [1.3, 12.3] (xent, AUROC
       0.72), +1.3 [-4.3, 6.7] (margin, AUROC 0.73): re-ranking beats voting there. The effect is fragile.

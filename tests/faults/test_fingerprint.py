@@ -42,7 +42,8 @@ def test_sample_resume_with_another_model_is_refused(tiny_backbone_dir, other_mo
     assert fingerprint["model"] == str(tiny_backbone_dir.resolve()) and fingerprint["weights"].startswith("sha256:")
 
 
-@pytest.mark.parametrize("copy", [shutil.copytree, lambda src, dst: shutil.copytree(src, dst, copy_function=shutil.copy)],
+@pytest.mark.parametrize("copy", [shutil.copytree,
+                                  lambda src, dst: shutil.copytree(src, dst, copy_function=shutil.copy)],
                          ids=["times kept", "times new"])
 def test_a_moved_model_resumes_its_store(tiny_backbone_dir, problem_file, store, tmp_path, capsys, copy):
     """The model's folder moved (a run folder moved to another disk mid-sampling): the same weights under
