@@ -50,6 +50,17 @@ def _scalar(value: Any) -> float | None:
     return None if value is None else float(torch.as_tensor(value).float().mean())
 
 
+def _scalars(metrics: dict[str, Any]) -> dict[str, float | None]:
+    """The one-number entries of ``metrics`` as floats, NaN/inf (undefined) as ``None``."""
+    kept = {}
+    for key, value in metrics.items():
+        tensor = torch.as_tensor(value)
+        if tensor.numel() == 1:
+            number = float(tensor.float())
+            kept[key] = number if math.isfinite(number) else None
+    return kept
+
+
 class TaskMetricCheckpoint(ModelCheckpoint):
     """``ModelCheckpoint`` keeping the best checkpoints by a validation task metric, plus ``last.ckpt``.
 
@@ -97,6 +108,8 @@ class TaskMetricCheckpoint(ModelCheckpoint):
         self.last_every_n_steps = last_every_n_steps
         self.tie_breaker, self.tie_breaker_mode = tie_breaker, tie_breaker_mode
         self.best_k_ties: dict[str, float | None] = {}
+        # Each kept checkpoint's validation metrics: what the report quotes for the weights it selects.
+        self.best_k_metrics: dict[str, dict[str, float | None]] = {}
         self._current_tie: float | None = None
         self._last_saved_step = -1
         self._last_due_after_validation = False
@@ -223,10 +236,12 @@ class TaskMetricCheckpoint(ModelCheckpoint):
             removed = self.kth_best_model_path
             self.best_k_models.pop(removed)
             self.best_k_ties.pop(removed, None)
+            self.best_k_metrics.pop(removed, None)
         filepath = self._get_metric_interpolated_filepath_name(monitor_candidates, trainer, removed)
         self.current_score = current
         self.best_k_models[filepath] = current
         self.best_k_ties[filepath] = self._current_tie
+        self.best_k_metrics[filepath] = _scalars(monitor_candidates)
         rank = lambda path: self._key(self.best_k_models[path], self.best_k_ties.get(path))  # noqa: E731
         if len(self.best_k_models) == k:
             self.kth_best_model_path = min(self.best_k_models, key=rank)
@@ -240,14 +255,23 @@ class TaskMetricCheckpoint(ModelCheckpoint):
         if removed and self._should_remove_checkpoint(trainer, removed, filepath):
             self._remove_checkpoint(trainer, removed)
 
+    @property
+    def best_model_metrics(self) -> dict[str, float | None] | None:
+        """The scalar metrics logged at the validation that selected ``best_model_path`` (``None`` when no
+        checkpoint was selected); NaN (undefined) as ``None``. The last validation's metrics describe other
+        weights whenever the best checkpoint is an earlier one."""
+        return self.best_k_metrics.get(self.best_model_path) if self.best_model_path else None
+
     # ---- resume ---------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "best_k_ties": dict(self.best_k_ties), "rng": capture_rng()}
+        return {**super().state_dict(), "best_k_ties": dict(self.best_k_ties),
+                "best_k_metrics": {k: dict(v) for k, v in self.best_k_metrics.items()}, "rng": capture_rng()}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
         if state_dict.get("dirpath", self.dirpath) == self.dirpath:
             self.best_k_ties = dict(state_dict.get("best_k_ties", {}))
+            self.best_k_metrics = {k: dict(v) for k, v in state_dict.get("best_k_metrics", {}).items()}
         self._rng_to_restore = state_dict.get("rng")
 
     def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:

@@ -56,8 +56,9 @@ class FitResult:
         export_dir: HF directory of the best checkpoint's backbone (tokenizer included).
         checkpoint: The checkpoint it came from (``live`` when none was saved).
         best: The monitored metric's best value.
-        metrics: The last logged scalar metrics; ``None`` where a metric is undefined (logged as NaN, e.g.
-            ``val/auroc`` on a one-class validation set).
+        metrics: The scalar metrics of the validation that selected the exported checkpoint (the last
+            logged ones where it did not log a metric, or when no checkpoint was selected); ``None`` where a
+            metric is undefined (logged as NaN, e.g. ``val/auroc`` on a one-class validation set).
     """
 
     export_dir: str
@@ -290,6 +291,8 @@ def _run(trainer: Any, module: Any, data: Any, run_dir: Path, monitor: str) -> F
     metrics = {k: _defined(v) for k, v in trainer.callback_metrics.items() if getattr(v, "numel", lambda: 1)() == 1}
     if monitor not in metrics:
         raise RuntimeError(f"validation never logged {monitor}; raise val_max_problems / val_fraction of this stage")
+    # The exported weights are the selected checkpoint's: quote its validation, not the last one's.
+    metrics.update(getattr(ckpt, "best_model_metrics", None) or {})
     return FitResult(str(export.exported_to), str(export.source), None if best is None else _defined(best), metrics)
 
 

@@ -94,6 +94,36 @@ def test_tied_metric_is_broken_by_validation_loss(tiny_backbone_dir, tmp_path, t
     assert export.source == checkpoint.best_model_path
 
 
+def test_the_selected_checkpoint_keeps_its_own_validation_metrics(tiny_backbone_dir, tmp_path) -> None:
+    """No tie-breaker: step 3 is selected, step 6 validated last with another loss. The metrics quoted for
+    the selected weights are step 3's (they were the last validation's until 2026-12-01)."""
+    checkpoint, record, _ = _fit(tiny_backbone_dir, tmp_path, 6, tie_breaker=None)
+    (s1, m1), (s2, m2) = record.validations
+    assert _step_of(checkpoint.best_model_path) == s1 and m1["val/loss"] != m2["val/loss"]
+    selected = checkpoint.best_model_metrics
+    assert selected["val/loss"] == pytest.approx(m1["val/loss"]) and selected["val/pass@1"] == m1["val/pass@1"]
+
+
+def test_the_pipeline_fit_quotes_the_selected_checkpoints_metrics(tiny_backbone_dir, tmp_path) -> None:
+    """``training._run`` (every fine-tuning stage's result) reports the validation of the checkpoint it
+    exports, not the last validation's, when the two differ."""
+    from mathft.pipeline import training
+
+    pl.seed_everything(0)
+    module = GeneratorModule(BackboneConfig(str(tiny_backbone_dir)), optimizer=lambda p: torch.optim.AdamW(p, lr=1e-2),
+                             generation=GenerationSettings(max_new_tokens=4))
+    record = _Record()
+    trainer = pl.Trainer(accelerator="cpu", max_steps=6, val_check_interval=3, check_val_every_n_epoch=None,
+                         num_sanity_val_steps=0, default_root_dir=tmp_path, logger=False, enable_progress_bar=False,
+                         enable_model_summary=False,
+                         callbacks=[TaskMetricCheckpoint(tie_breaker=None), record, ExportBestToHF()])
+    result = training._run(trainer, module, ToyDataModule(str(tiny_backbone_dir), "generator"), tmp_path, "val/pass@1")
+    (s1, m1), (_, m2) = record.validations
+    assert _step_of(result.checkpoint) == s1 and m1["val/loss"] != m2["val/loss"]
+    assert result.metrics["val/loss"] == pytest.approx(m1["val/loss"])
+    assert float(trainer.callback_metrics["val/loss"]) == pytest.approx(m2["val/loss"])  # what it quoted before
+
+
 def test_resume_restores_best_score_and_path(tiny_backbone_dir, tmp_path) -> None:
     """4 steps, then `ckpt_path="last"` to 7 in a fresh Trainer: the best of step 3 is known before any new
     validation, and the final best (step 6 by the tie-breaker) equals the uninterrupted run's."""
@@ -103,7 +133,8 @@ def test_resume_restores_best_score_and_path(tiny_backbone_dir, tmp_path) -> Non
     class _AtStart(pl.Callback):
         def on_train_start(self, trainer, pl_module) -> None:
             cb = trainer.checkpoint_callback
-            restored.update(path=cb.best_model_path, score=cb.best_model_score, ties=dict(cb.best_k_ties))
+            restored.update(path=cb.best_model_path, score=cb.best_model_score, ties=dict(cb.best_k_ties),
+                            metrics=cb.best_model_metrics)
 
     pl.seed_everything(0)
     checkpoint = TaskMetricCheckpoint(last_every_n_steps=2)
@@ -114,6 +145,7 @@ def test_resume_restores_best_score_and_path(tiny_backbone_dir, tmp_path) -> Non
                          enable_progress_bar=False, enable_model_summary=False, callbacks=[checkpoint, _AtStart()])
     trainer.fit(module, datamodule=ToyDataModule(str(tiny_backbone_dir), "generator"), ckpt_path="last")
     assert restored["path"] == first.best_model_path and restored["ties"] == first.best_k_ties
+    assert restored["metrics"] == first.best_model_metrics and "val/loss" in restored["metrics"]
     assert torch.equal(restored["score"], first.best_model_score)
 
     straight, _, _ = _fit(tiny_backbone_dir, tmp_path / "straight", 7, last_every_n_steps=2)
