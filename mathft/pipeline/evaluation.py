@@ -13,9 +13,10 @@ from typing import Any
 
 from mathft.records import CandidateRecord, group_problems
 from mathft.selection import ProblemAnalysis, analyze_problem, default_grader, summarize
+from mathft.selection.analysis import NO_CLUSTER
 from mathft.selection.verdicts import STRATEGY_NAMES, problem_values
 
-__all__ = ["analyze", "sampling_metrics", "outcome_table", "strategy_rows", "write_figures",
+__all__ = ["analyze", "sampling_metrics", "score_aurocs", "outcome_table", "strategy_rows", "write_figures",
            "SAMPLING_KEYS"]
 
 SAMPLING_KEYS = ("pass@1", "maj1@N", "majK@N", "pass@N")
@@ -51,6 +52,37 @@ def sampling_metrics(analyses: Sequence[ProblemAnalysis], k: int) -> dict[str, f
         "distinct_answers": sum(len(a.clusters) for a in analyses) / count,
         "no_answer_share": sum(a.labels.count(-1) / max(a.num_samples, 1) for a in analyses) / count,
     }
+
+
+def score_aurocs(analyses: Sequence[ProblemAnalysis]) -> dict[str, float | None]:
+    """How well the evaluator's scores separate right from wrong test samples, pooled over problems.
+
+    ``test_auroc`` counts every scored sample; ``test_auroc_answered`` only those with a final answer. A
+    sample without one (cut off, or never concluded) is wrong by construction and easy to spot, and never
+    enters a cluster, so only the second says whether the evaluator judges the solutions re-ranking chooses
+    among. ``None`` where a set has no right or no wrong sample (undefined, never 0).
+    """
+    every, answered = [], []
+    for analysis in analyses:
+        if analysis.scores is None:
+            continue
+        for score, right, label in zip(analysis.scores, analysis.correct, analysis.labels, strict=True):
+            every.append((score, right))
+            if label != NO_CLUSTER:
+                answered.append((score, right))
+    return {"test_auroc": _auroc(every), "test_auroc_answered": _auroc(answered)}
+
+
+def _auroc(pairs: Sequence[tuple[float, bool]]) -> float | None:
+    """The probability that a right sample outscores a wrong one (ties count half), or ``None``."""
+    import torch
+    from torchmetrics.functional.classification import binary_auroc
+
+    labels = [right for _, right in pairs]
+    if all(labels) or not any(labels):
+        return None
+    scores = torch.tensor([score for score, _ in pairs], dtype=torch.float64)
+    return float(binary_auroc(scores, torch.tensor(labels, dtype=torch.long)))
 
 
 def _compact(value: float) -> float | int:

@@ -139,6 +139,22 @@ def _regime(report: dict[str, Any]) -> str:
             f"one, so re-ranking has room to help): {shown}.")
 
 
+def _judging(report: dict[str, Any]) -> str:
+    """How well each evaluator's scores order the test samples: pooled, and among those with an answer
+    (the only ones re-ranking chooses among; a sample cut off before its answer is easy to call wrong)."""
+    parts = []
+    for loss, row in report["table3"].items():
+        pooled, answered = row.get("test_auroc"), row.get("test_auroc_answered")
+        if pooled is None and answered is None:
+            continue
+        shown = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
+        parts.append(f"the {_side(loss)} {shown(pooled)} ({shown(answered)} among the samples with an answer)")
+    if not parts:
+        return ""
+    return ("Test AUROC, the chance that an evaluator scores a right test solution above a wrong one (0.5: "
+            f"chance): {'; '.join(parts)}.")
+
+
 def _bracket(ci: list[float] | None) -> str:
     return "" if ci is None else f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]"
 
@@ -162,6 +178,7 @@ def caveats(report: dict[str, Any]) -> list[str]:
         f"{_setup(report)}, and evaluated it on {n_problems} test problems with N = {report['n']} samples each. "
         f"{_comparability(report)}", "",
         _regime(report), "",
+        *([judging, ""] if (judging := _judging(report)) else []),
         "Paired comparisons (95% bootstrap intervals over the same problems; a difference counts only when its "
         "interval excludes 0):", "",
         *_findings(report), "",

@@ -145,7 +145,7 @@ def _score(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, An
 
 def _rerank(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, Any]:
     from mathft.grading import policy_name
-    from mathft.pipeline.evaluation import (analyze, outcome_table, sampling_metrics, strategy_rows,
+    from mathft.pipeline.evaluation import (analyze, outcome_table, sampling_metrics, score_aurocs, strategy_rows,
                                             write_figures)
     from mathft.sampling.runner import load_scored
     from mathft.selection import summarize
@@ -155,8 +155,8 @@ def _rerank(ctx: StageContext, config: PipelineConfig, loss: str) -> dict[str, A
     rr = config.rerank
     main = summarize(analyses, k=rr.k, top_n=rr.top_n)
     figures = write_figures(analyses, ctx.dir / "figures", k=rr.k, top_n=rr.top_n, seed=config.seed)
-    metrics = {**sampling_metrics(analyses, rr.k), **main.metrics, "k": rr.k, "top_n": rr.top_n,
-               "grading_policy": policy_name(config.grading.approximate)}
+    metrics = {**sampling_metrics(analyses, rr.k), **main.metrics, **score_aurocs(analyses), "k": rr.k,
+               "top_n": rr.top_n, "grading_policy": policy_name(config.grading.approximate)}
     return {"outputs": {"figures": figures},
             "metrics": {**metrics, "cost": main.evaluator_cost,
                         "rows": strategy_rows(analyses, sorted({rr.k, *rr.ks}), sorted({rr.top_n, *rr.top_ns})),

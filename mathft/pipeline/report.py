@@ -54,7 +54,7 @@ def _policy(metrics: dict[str, Any]) -> str:
 
 
 def _auroc(value: Any) -> float | None:
-    """The evaluator's validation AUROC, or ``None`` when it is undefined (missing, NaN): never 0."""
+    """An evaluator's AUROC, or ``None`` when it is undefined (missing, NaN): never 0."""
     if value is None or not math.isfinite(float(value)):
         return None
     return float(value)
@@ -69,6 +69,8 @@ def _evaluator_tables(config: PipelineConfig, markers: dict[str, dict[str, Any]]
         m, block = marker["metrics"], outcomes_of(marker)
         table3[loss] = {**_pick(m, _TABLE3_KEYS), "grading_policy": _policy(m),
                         "val_auroc": _auroc(markers[f"evaluator_{loss}"]["metrics"].get("val/auroc")),
+                        "test_auroc": _auroc(m.get("test_auroc")),
+                        "test_auroc_answered": _auroc(m.get("test_auroc_answered")),
                         "ci95": intervals(block, _TABLE3_KEYS, seed=config.seed),
                         **breakdowns(block, meta, _TABLE3_KEYS)}
         table4[loss] = {"k": m["k"], "top_n": m["top_n"], "grading_policy": _policy(m),
@@ -163,7 +165,12 @@ def _glossary(report: dict[str, Any]) -> list[str]:
         ("Evaluator cost", "share of the N samples the evaluator must score to apply a strategy (0 for voting)."),
         ("Distinct answers", "mean number of different answers (equivalence clusters) per problem."),
         ("val AUROC", "how well the evaluator's scores separate right from wrong solutions of held-out training "
-                      "problems (0.5: chance); n/a when undefined (only one kind of solution held out)."),
+                      "problems (0.5: chance); n/a when undefined (only one kind of solution held out). Quoted "
+                      "for the checkpoint the stage selected."),
+        ("test AUROC", "the same on the test samples the evaluator re-ranks, every sample pooled."),
+        ("test AUROC, answered", "the same among the test samples that reach a final answer. A sample cut off "
+                                 "before its answer is wrong and easy to spot, and is never chosen: this column "
+                                 "says whether the evaluator judges the solutions re-ranking chooses among."),
         ("[low, high]", f"95% percentile-bootstrap interval over problems ({RESAMPLES} resamples); a comparison "
                         "resamples the same problems for both sides (paired)."),
     ]
@@ -202,15 +209,20 @@ def _multitask_table(report: dict[str, Any]) -> list[str]:
 def _evaluator_sections(report: dict[str, Any]) -> list[str]:
     n, k = report["n"], report["k"]
     lines = [f"## Table 3: evaluators by loss (re-ranking the {report['primary_style']} generator's samples)", ""]
-    lines += _table(["loss", "RR.All", f"RR.Top-{k} (RR.Maj{k})", f"Maj1@{n}", f"Pass@{n}", "val AUROC"],
+    lines += _table(["loss", "RR.All", f"RR.Top-{k} (RR.Maj{k})", f"Maj1@{n}", f"Pass@{n}", "val AUROC",
+                     "test AUROC", "test AUROC, answered"],
                     [[loss, *[_acc(r, key) for key in _TABLE3_KEYS],
-                      "n/a" if r["val_auroc"] is None else f"{r['val_auroc']:.3f}"]
+                      *[_auroc_cell(r.get(key)) for key in ("val_auroc", "test_auroc", "test_auroc_answered")]]
                      for loss, r in report["table3"].items()])
     for loss, t4 in report["table4"].items():
         lines += ["", f"## Table 4: selection strategies, {loss} evaluator (accuracy / evaluator cost, %)", "",
                   f"Intervals on the main row (K = {t4['k']}, N' = {t4['top_n']}).", ""]
         lines += _table(["K", "N'", *[LABELS[s] for s in STRATEGY_NAMES]], [_strategy_row(t4, r) for r in t4["rows"]])
     return lines
+
+
+def _auroc_cell(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def _strategy_row(t4: dict[str, Any], row: dict[str, Any]) -> list[str]:

@@ -55,9 +55,11 @@ def _rerank(per_problem: bool) -> dict[str, Any]:
                 "maj1": _first(20), "maj1_topN": _first(20)}
     accuracy = {s: sum(outcomes[s]) / 40 for s in STRATEGY_NAMES}
     cost = dict.fromkeys(STRATEGY_NAMES, 0.5)
-    return _marker(outcomes, IDS, per_problem, k=2, top_n=2, cost=cost,
-                   rows=[{"k": 2, "top_n": 2, "accuracy": accuracy, "cost": cost},
-                         {"k": 1, "top_n": 2, "accuracy": accuracy, "cost": cost}])
+    marker = _marker(outcomes, IDS, per_problem, k=2, top_n=2, cost=cost,
+                     rows=[{"k": 2, "top_n": 2, "accuracy": accuracy, "cost": cost},
+                           {"k": 1, "top_n": 2, "accuracy": accuracy, "cost": cost}])
+    marker["metrics"].update(test_auroc=0.8125, test_auroc_answered=None)
+    return marker
 
 
 def make_markers(*, per_problem: bool = True, auroc: float | None = 0.75) -> dict[str, dict[str, Any]]:
@@ -153,8 +155,25 @@ def test_markdown_shows_intervals_comparisons_and_glossary(report: dict[str, Any
     assert "| math | 25.0 [" in markdown  # Pass@1 with its interval
     assert "## Comparisons" in markdown and "RR.Maj2 vs Maj1@4 (margin-loss evaluator) | +25.0 |" in markdown
     for term in ("Pass@1", "Pass@N", "Maj1@N", "MajK@N", "RR.All", "RR.MajK", "W-RR", "W-RR.MajK", "Maj1.TopN",
-                 "Evaluator cost", "Distinct answers", "val AUROC"):
+                 "Evaluator cost", "Distinct answers", "val AUROC", "test AUROC", "test AUROC, answered"):
         assert f"- **{term}**:" in markdown
+
+
+def test_table3_quotes_the_test_aurocs_and_undefined_as_na(report: dict[str, Any]) -> None:
+    """The rerank stage's test AUROCs reach Table 3; an undefined one is n/a, never 0."""
+    row = report["table3"]["margin"]
+    assert row["val_auroc"] == 0.75 and row["test_auroc"] == 0.8125 and row["test_auroc_answered"] is None
+    assert "| 0.750 | 0.812 | n/a |" in render_markdown(report)
+
+
+def test_closing_text_quotes_the_test_aurocs(report: dict[str, Any], config: PipelineConfig,
+                                            tmp_path: Path) -> None:
+    markdown = render_markdown(report)
+    assert "the margin-loss evaluator 0.812 (n/a among the samples with an answer)" in markdown
+    markers = make_markers()
+    for loss in ("margin", "xent"):
+        markers[f"rerank_{loss}"]["metrics"].update(test_auroc=None, test_auroc_answered=None)
+    assert "Test AUROC, the chance" not in render_markdown(build_report(config, markers, tmp_path))
 
 
 def test_resolved_comparison_is_a_finding_and_the_rest_are_not(report: dict[str, Any]) -> None:
