@@ -16,7 +16,9 @@ from mathft.backbones.drill import (
     false_chain,
     judge_on_drill,
     judged_check,
+    judged_group,
     judged_line,
+    judging_line,
     pretrain_on_drill,
 )
 
@@ -85,9 +87,19 @@ def test_every_false_chain_is_false_and_landing_lies_land():
     chains = [false_chain(rng) for _ in range(3000)]
     assert not any(_is_true(chain) for chain in chains)
     landed = [chain for chain in chains if chain.endswith("= 0$")]
-    # The landing kinds (75% of the weight) end "= 0", as a wrong guess made to land does.
-    assert 0.6 < len(landed) / len(chains) < 0.9
+    # The landing kinds (75% of the weight) end "= 0", as a wrong guess made to land does; no slip does.
+    assert 0.65 < len(landed) / len(chains) < 0.85
     assert {_CHAIN.match(chain).group(10) for chain in chains} == {"=", "<", ">"}
+    # A false landing with every step true (the value is not c) is one of them.
+    honest_arithmetic = [chain for chain in landed if _steps_true(chain)]
+    assert 0.15 < len(honest_arithmetic) / len(landed) < 0.35
+
+
+def _steps_true(chain: str) -> bool:
+    """Every copy, the sum and the product true (the sign not checked)."""
+    *numbers, _ = _CHAIN.match(chain).groups()
+    c, a, g, b, c2, a2, total, c3, product = map(int, numbers)
+    return (c2, c3, a2) == (c, c, a) and total == g + b and product == a * total
 
 
 def _judged(rng: random.Random) -> tuple[str, str]:
@@ -115,6 +127,20 @@ def test_landing_alone_does_not_give_the_verdict_away():
 
 def test_judged_lines_are_deterministic_per_seed():
     assert judged_line(random.Random(1)) == judged_line(random.Random(1)) != judged_line(random.Random(2))
+    assert judging_line(random.Random(1)) == judging_line(random.Random(1))
+
+
+def test_a_group_is_judged_incorrect_exactly_when_one_of_its_checks_is_false():
+    rng = random.Random(3)
+    verdicts, sizes = [], set()
+    for _ in range(2000):
+        checks, verdict = re.fullmatch(r"(.*) The above is (correct|incorrect)\.", judged_group(rng)).groups()
+        chains = checks.removesuffix(".").split(". ")
+        sizes.add(len(chains))
+        assert (verdict == "correct") == all(_is_true(chain) for chain in chains)
+        assert sum(not _is_true(chain) for chain in chains) <= 1
+        verdicts.append(verdict)
+    assert sizes == {1, 2, 3} and 0.4 < verdicts.count("incorrect") / len(verdicts) < 0.6
 
 
 @pytest.mark.usefixtures("one_thread")
@@ -135,10 +161,20 @@ def test_judging_learns_only_the_verdicts_deterministically(tiny_backbone_dir, t
 
         return recorded
 
+    part_loss, parts = drill._part_loss, []
+
+    def recorded_part(model, tokenizer, lines, mask):
+        parts.append((len(lines), mask is None, lines))
+        return part_loss(model, tokenizer, lines, mask)
+
     monkeypatch.setattr(drill, "_verdict_mask", spy)
-    _twice_alike(lambda model_dir: judge_on_drill(model_dir, 2, batch_size=3, seed=0), tiny_backbone_dir, tmp_path)
+    monkeypatch.setattr(drill, "_part_loss", recorded_part)
+    _twice_alike(lambda model_dir: judge_on_drill(model_dir, 2, batch_size=4, seed=0), tiny_backbone_dir, tmp_path)
     assert set(word for batch in seen for word in batch) == {"correct", "incorrect"}
-    assert all(len(batch) == 3 * 4 for batch in seen)  # one verdict per check, four checks a line
+    assert all(4 <= len(batch) <= 4 * 4 for batch in seen)  # one verdict per group, or four per line
+    # Each step: 4 judging texts (verdicts only) and 2 writing lines learned whole (2 runs x 2 steps).
+    assert [(n, whole) for n, whole, _ in parts] == [(4, False), (2, True)] * 4
+    assert all(" is " not in line for n, whole, lines in parts if whole for line in lines)
 
 
 def test_judging_refuses_zero_steps(tiny_backbone_dir):

@@ -36,15 +36,25 @@ Measured (2026-12-01, experiment scripts not kept; 4 layers, 128 wide, 32 lines 
   minus Maj1@16 +8.3 [2.0, 14.3] and RR.All minus Maj1@16 +9.7 [3.0, 16.0]; the same fit from the backbone
   never taught to judge: 0.73, 0.75, +5.3 [-0.7, 10.7] and +4.0 [-2.0, 10.3] (paired, judging minus not:
   RR.Maj3 +3.0 [-2.3, 8.7], RR.All +5.7 [0.0, 11.3]; not resolved at 300 problems).
-* **This module's judging drill does not reproduce that, and it weakens the generator** (2026-12-01, the
-  demo's config with ``judge_steps: 5500``, ``evaluator.init=backbone``, 400 evaluator steps at lr 3e-4).
-  The generator fine-tuned from the judging backbone fell out of the regime: Pass@1 11.3, Maj1@16 11.0,
-  Pass@16 57.0, against 13.3 / 21.7 / 73.0 from the drilled backbone; its evaluators reached validation
-  AUROC 0.59 (margin) / 0.58 (xent) and RR.Maj3 minus Maj1@16 was -4.3 / -3.3 points. On the drilled
-  backbone's generator and samples, evaluators started from that judging backbone reached validation AUROC
-  0.67 / 0.70 and RR.Maj3 minus Maj1@16 +0.0 / +6.0 points, no better than from the drilled backbone (the
-  run above had 1000 more steps of grouped verdicts; one run each does not say whether they are what made
-  the difference). So ``backbone.scratch.judge_steps`` is off in every shipped config.
+* **Judging alone weakened the generator** (2026-12-01, the judging drill as it then was: verdicts only,
+  5500 steps, in the demo's config with ``evaluator.init=backbone``, 400 evaluator steps at lr 3e-4). The
+  generator fine-tuned from that backbone fell out of the regime: Pass@1 11.3, Maj1@16 11.0, Pass@16 57.0,
+  against 13.3 / 21.7 / 73.0 from the drilled backbone; its evaluators reached validation AUROC 0.59
+  (margin) / 0.58 (xent) and RR.Maj3 minus Maj1@16 was -4.3 / -3.3 points.
+* **With the writing drill replayed beside it** (:func:`judge_on_drill` since 2026-12-01: each step 32
+  judging texts, verdicts only, half of them one verdict per group of checks, and 16 writing lines;
+  2500 steps, about 15 CPU-minutes) the backbone keeps and even improves its writing (60 of 60 products
+  right, against 37 after the drill alone) and judges fresh checks at AUROC 0.79 (one verdict per check)
+  and 0.73 (per group). The generator fine-tuned from it is in the paper's regime but strong at voting
+  (demo config, 128 new tokens, 300 test problems): Pass@1 18.7, Maj1@16 57.0, Pass@16 77.3. Its wrong
+  solutions often reach their answer through true arithmetic and a false ``= 0`` (``147 - 154 = 0`` ends
+  339 of the 922 wrong samples with an answer), and the backbone itself ranks the samples with an answer
+  at AUROC 0.72 (its least-trusted check per sample, 1488 of them); the evaluators reach validation AUROC 0.82 (margin) / 0.93 (xent), but only 0.59 / 0.69
+  among the test samples that reach an answer, and re-ranking falls behind voting: RR.Maj3 minus Maj1@16
+  -7.0 [-12.3, -1.7] / -9.7 [-14.7, -4.7]. An earlier mix (no kind with every step true before a false ``= 0``;
+  one run, with a script outside mathft) judged checks at 0.90 and gave the same picture: Maj1@16 59.0, RR.Maj3 minus Maj1@16 -5.7 / -7.7. With every kind of
+  false step equally likely, 2500 steps stayed at chance (AUROC 0.49). So ``judge_steps`` is off in every
+  shipped config: the drill can teach judging, but not yet well enough for the evaluator to beat voting.
 """
 
 from __future__ import annotations
@@ -53,21 +63,25 @@ import random
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mathft.data.synthetic_checkable import factored_check
 
-__all__ = ["drill_chain", "drill_line", "false_chain", "judged_check", "judged_line", "pretrain_on_drill",
-           "judge_on_drill"]
+__all__ = ["drill_chain", "drill_line", "false_chain", "judged_check", "judged_line", "judged_group",
+           "judging_line", "pretrain_on_drill", "judge_on_drill"]
 
 _CHAINS_PER_LINE = 4
-# The false steps of a check, weighted as the demo's guessing generator writes them when it makes a wrong
-# guess land (tallied on configs/pipeline/demo.yaml's test samples, 2026-12-01: a product replaced
-# by the problem's number 1234 times, a sum and then that product 899, a sum whose product lands 699, a
-# false sign 74) plus plain slips that do not land.
-_FALSE_KINDS = {"landing": 0.35, "sum_landing": 0.2, "sum_and_landing": 0.2, "product": 0.1, "sign": 0.1,
-                "sum": 0.05}
+# The false steps of a check. Most fake a landing, the four ways a guess that misses can be made to end
+# "= 0": the product replaced by c, the sum replaced by the one whose product is c, a false sum and then c
+# as its product, or true arithmetic with a false "= 0". The rest are slips that do not land. (With every
+# kind equally likely, 2500 steps of the judging drill stayed at chance, 2026-12-01.)
+_FALSE_KINDS = {"landing": 0.3, "sum_landing": 0.15, "sum_and_landing": 0.15, "zero_landing": 0.15,
+                "product": 0.1, "sign": 0.1, "sum": 0.05}
+# Lines per step of the judging drill that replay the writing drill, as a share of its judged lines: without
+# them judging training unlearns writing (a generator fine-tuned from such a backbone fell out of the regime).
+_WRITING_SHARE = 0.5
 
 
 def _operands(rng: random.Random, lands: bool = False) -> tuple[int, int, int, int]:
@@ -97,13 +111,15 @@ def false_chain(rng: random.Random) -> str:
     """A check in :func:`drill_chain`'s form with a false step (one of ``_FALSE_KINDS``, by weight).
 
     The landing kinds (``landing``: the product replaced by ``c``; ``sum_landing``: the sum replaced by the
-    one whose product is ``c``; ``sum_and_landing``: a false sum, then ``c`` as its product) are how a
-    guess that misses is made to land; ``product``, ``sum`` and ``sign`` are slips.
+    one whose product is ``c``; ``sum_and_landing``: a false sum, then ``c`` as its product;
+    ``zero_landing``: every step true, then ``= 0`` although the value is not ``c``) are the ways a guess
+    that misses is made to land; ``product``, ``sum`` and ``sign`` (the wrong one of ``> 0`` / ``< 0``) are
+    slips.
     """
     a, guess, b, c = _operands(rng)
     kind = rng.choices(list(_FALSE_KINDS), weights=list(_FALSE_KINDS.values()))[0]
     landing_total = c // a
-    if kind in ("landing", "sum_landing", "sum_and_landing") and guess + b == landing_total:
+    if kind in ("landing", "sum_landing", "sum_and_landing", "zero_landing") and guess + b == landing_total:
         guess += 1  # the guess is right: a landing would be true, so land a guess that misses
     total = guess + b
     value = a * total
@@ -119,8 +135,10 @@ def false_chain(rng: random.Random) -> str:
     elif kind == "product":
         value = rng.choice([value + d for d in (-a, a, -2, -1, 1, 2, -10, 10) if value + d > 0])
     sign = _sign(c - value)
-    if kind == "sign":
-        sign = rng.choice([other for other in ("= 0", "> 0", "< 0") if other != sign])
+    if kind == "zero_landing":
+        sign = "= 0"  # the guess misses (value != c): a false landing with every step before it true
+    elif kind == "sign":
+        sign = rng.choice([other for other in ("> 0", "< 0") if other != sign])  # a slip that does not land
     return f"${c} - {a}({guess} + {b}) = {c} - {a} \\cdot {total} = {c} - {value} {sign}$"
 
 
@@ -141,6 +159,23 @@ def judged_check(rng: random.Random) -> str:
 def judged_line(rng: random.Random) -> str:
     """One judging text: a few :func:`judged_check` s in a row."""
     return " ".join(judged_check(rng) for _ in range(_CHAINS_PER_LINE))
+
+
+def judged_group(rng: random.Random) -> str:
+    """One to three checks, then one verdict on them all: ``The above is correct.`` when every check is
+    true, ``... incorrect.`` when one is false (half the groups; mostly the last, where a faked landing
+    sits in a solution)."""
+    count = rng.randint(1, 3)
+    false_at = (count - 1 if rng.random() < 0.7 else rng.randrange(count)) if rng.random() < 0.5 else None
+    checks = [false_chain(rng) if i == false_at else _true_chain(rng) for i in range(count)]
+    verdict = "correct" if false_at is None else "incorrect"
+    return " ".join(f"{check}." for check in checks) + f" The above is {verdict}."
+
+
+def judging_line(rng: random.Random) -> str:
+    """One text of the judging drill: a verdict after each check (:func:`judged_line`) or one verdict after
+    a group of checks (:func:`judged_group`), half each."""
+    return judged_line(rng) if rng.random() < 0.5 else judged_group(rng)
 
 
 def drill_line(rng: random.Random) -> str:
@@ -166,36 +201,38 @@ def pretrain_on_drill(model_dir: str | Path, steps: int, *, lr: float = 3e-3, ba
     Returns:
         The loss of the last step.
     """
-    return _train_on_lines(model_dir, steps, "arithmetic drill", drill_line, None, lr=lr, batch_size=batch_size,
+    return _train_on_lines(model_dir, steps, "arithmetic drill", [_Part(drill_line, None, batch_size)], lr=lr,
                            seed=seed, log_every=log_every, decay=True, clip_norm=1.0)
 
 
 def judge_on_drill(model_dir: str | Path, steps: int, *, lr: float = 1e-3, batch_size: int = 32,
                    seed: int = 0, log_every: int = 100) -> float:
-    """Train the causal LM in ``model_dir`` to judge checks (:func:`judged_line`) and save it in place.
+    """Train the causal LM in ``model_dir`` to judge checks while it keeps writing them; save it in place.
 
-    Only the verdict words are learned (the checks, true and false, are context), so the model learns to
-    tell a false step from a true one without learning to write false ones. AdamW, a 50-step warmup, then
-    a constant ``lr``: the verdict is learned suddenly, after a plateau at chance (at 3e-3 without a warmup,
-    judging products stayed at chance for 800 steps; see the module docstring).
+    Each step holds ``batch_size`` judging texts (:func:`judging_line`), on which only the verdict words
+    are learned (the checks, true and false, are context, so no false step is learned as writing), and
+    half as many writing-drill lines (:func:`drill_line`, every token learned), so that judging is added
+    to the drilled writing rather than traded for it. AdamW, a 50-step warmup, then a constant ``lr``
+    (the verdict is learned suddenly after a plateau at chance; see the module docstring).
 
     Args:
         model_dir: HF directory of the model and its tokenizer, drilled first (:func:`pretrain_on_drill`).
         steps: Optimizer steps.
         lr: Learning rate after the warmup.
-        batch_size: Lines per step.
-        seed: Seed of the judged lines and of the torch RNG.
+        batch_size: Judging texts per step.
+        seed: Seed of the texts and of the torch RNG.
         log_every: Print the loss every this many steps (to stderr).
 
     Returns:
-        The verdict loss of the last step.
+        The loss of the last step (verdicts plus writing).
 
     Raises:
         ValueError: When ``steps < 1``, or when `` correct`` and `` incorrect`` start with the same token.
     """
-    return _train_on_lines(model_dir, steps, "judging drill", judged_line, _verdict_mask, lr=lr,
-                           batch_size=batch_size, seed=seed, log_every=log_every, decay=False,
-                           clip_norm=None)  # as measured
+    parts = [_Part(judging_line, _verdict_mask, batch_size),
+             _Part(drill_line, None, max(1, round(batch_size * _WRITING_SHARE)))]
+    return _train_on_lines(model_dir, steps, "judging drill", parts, lr=lr, seed=seed, log_every=log_every,
+                           decay=False, clip_norm=1.0)
 
 
 def _verdict_mask(tokenizer: Any) -> Callable[[Any], Any]:
@@ -213,14 +250,29 @@ def _verdict_mask(tokenizer: Any) -> Callable[[Any], Any]:
     return lambda input_ids: torch.isin(input_ids, verdicts)
 
 
-def _train_on_lines(model_dir: str | Path, steps: int, name: str, make_line: Callable[[random.Random], str],
-                    learned: Callable[[Any], Callable[[Any], Any]] | None, *, lr: float, batch_size: int,
-                    seed: int, log_every: int, decay: bool, clip_norm: float | None) -> float:
-    """The plain training loop both drills share.
+@dataclass(frozen=True)
+class _Part:
+    """Texts of one kind in each step of a drill.
 
-    ``learned`` builds, from the tokenizer, the mask of the positions whose tokens are learned (``None``:
-    every token but padding); ``decay`` decays the rate linearly to 5% of ``lr`` after the 50-step warmup;
-    ``clip_norm`` clips the gradient.
+    Attributes:
+        make_line: One text from the drill's RNG.
+        learned: Builds, from the tokenizer, the mask of the positions whose tokens are learned (``None``:
+            every token but padding).
+        lines: Texts per step.
+    """
+
+    make_line: Callable[[random.Random], str]
+    learned: Callable[[Any], Callable[[Any], Any]] | None
+    lines: int
+
+
+def _train_on_lines(model_dir: str | Path, steps: int, name: str, parts: list[_Part], *, lr: float, seed: int,
+                    log_every: int, decay: bool, clip_norm: float | None) -> float:
+    """The plain training loop both drills share: each step sums one loss per part (each part's texts
+    padded as their own batch, so a short verdict-only text is not weighed against a long written one).
+
+    ``decay`` decays the rate linearly to 5% of ``lr`` after the 50-step warmup; ``clip_norm`` clips the
+    gradient.
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -231,18 +283,15 @@ def _train_on_lines(model_dir: str | Path, steps: int, name: str, make_line: Cal
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     model = AutoModelForCausalLM.from_pretrained(str(model_dir))
     model.train()
-    mask = learned(tokenizer) if learned is not None else None
+    masks = [part.learned(tokenizer) if part.learned is not None else None for part in parts]
     rng = random.Random(seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min(1.0, (step + 1) / 50) * (max(0.05, 1 - step / steps) if decay else 1.0))
     start, loss_value = time.perf_counter(), float("nan")
     for step in range(steps):
-        batch = tokenizer([make_line(rng) for _ in range(batch_size)], return_tensors="pt", padding=True)
-        labels = batch.input_ids.masked_fill(batch.attention_mask == 0, -100)
-        if mask is not None:
-            labels = labels.masked_fill(~mask(batch.input_ids), -100)
-        loss = model(**batch, labels=labels).loss
+        loss = sum(_part_loss(model, tokenizer, [part.make_line(rng) for _ in range(part.lines)], mask)
+                   for part, mask in zip(parts, masks, strict=True))
         loss.backward()
         if clip_norm is not None:
             torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
@@ -255,3 +304,12 @@ def _train_on_lines(model_dir: str | Path, steps: int, name: str, make_line: Cal
                   f"{time.perf_counter() - start:.0f}s", file=sys.stderr, flush=True)
     model.save_pretrained(str(model_dir))
     return loss_value
+
+
+def _part_loss(model: Any, tokenizer: Any, lines: list[str], mask: Callable[[Any], Any] | None) -> Any:
+    """The causal-LM loss of ``lines`` on the tokens ``mask`` keeps (every token but padding when ``None``)."""
+    batch = tokenizer(lines, return_tensors="pt", padding=True)
+    labels = batch.input_ids.masked_fill(batch.attention_mask == 0, -100)
+    if mask is not None:
+        labels = labels.masked_fill(~mask(batch.input_ids), -100)
+    return model(**batch, labels=labels).loss

@@ -86,7 +86,8 @@ class ScratchModelConfig:
         drill_batch_size: Lines per drill step (the judging drill's too).
         judge_steps: Steps of the judging drill (:func:`mathft.backbones.drill.judge_on_drill`) run after the
             arithmetic drill: the backbone learns to tell a false check from a true one, as a pretrained
-            LLM can, so that a re-ranking evaluator fine-tuned from it has something to build on; 0 skips it.
+            LLM can, while it keeps writing them (the writing drill is replayed beside it), so that a
+            re-ranking evaluator fine-tuned from it has something to build on; 0 skips it.
         judge_lr: Learning rate of the judging drill (at 3e-3 it does not learn; 1e-3 does).
         prebuilt: Copy the build of exactly these settings shipped with mathft
             (:mod:`mathft.backbones.prebuilt`) instead of training it, when one is shipped; the backbone is
