@@ -22,7 +22,7 @@ from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from mathft.callbacks.preemption import Preempted, StopSignals
 from mathft.callbacks.rng import capture_rng, restore_rng
 
-__all__ = ["TaskMetricCheckpoint", "selection_key"]
+__all__ = ["TaskMetricCheckpoint", "scalar_metrics", "selection_key"]
 
 
 def selection_key(score: float | None, tie: float | None, mode: str = "max",
@@ -50,8 +50,9 @@ def _scalar(value: Any) -> float | None:
     return None if value is None else float(torch.as_tensor(value).float().mean())
 
 
-def _scalars(metrics: dict[str, Any]) -> dict[str, float | None]:
-    """The one-number entries of ``metrics`` as floats, NaN/inf (undefined) as ``None``."""
+def scalar_metrics(metrics: dict[str, Any]) -> dict[str, float | None]:
+    """The one-number entries of ``metrics`` (e.g. ``trainer.callback_metrics``) as floats, NaN/inf
+    (undefined) as ``None``: JSON has no NaN, and an undefined metric must not read as a number."""
     kept = {}
     for key, value in metrics.items():
         tensor = torch.as_tensor(value)
@@ -241,7 +242,7 @@ class TaskMetricCheckpoint(ModelCheckpoint):
         self.current_score = current
         self.best_k_models[filepath] = current
         self.best_k_ties[filepath] = self._current_tie
-        self.best_k_metrics[filepath] = _scalars(monitor_candidates)
+        self.best_k_metrics[filepath] = scalar_metrics(monitor_candidates)
         rank = lambda path: self._key(self.best_k_models[path], self.best_k_ties.get(path))  # noqa: E731
         if len(self.best_k_models) == k:
             self.kth_best_model_path = min(self.best_k_models, key=rank)

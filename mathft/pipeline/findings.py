@@ -12,7 +12,7 @@ from typing import Any
 
 from mathft.pipeline.significance import parse_comparison
 
-__all__ = ["metric_label", "comparison_label", "comparison_rows", "caveats", "resolved"]
+__all__ = ["metric_label", "comparison_label", "comparison_rows", "caveats", "resolved", "auroc_text"]
 
 _SIDES = {"math": "MATH-style (terse) generator", "prm800k": "PRM800K-style (step-by-step) generator",
           "multitask": "multi-task generator", "ssft": "SSFT generator",
@@ -147,12 +147,17 @@ def _judging(report: dict[str, Any]) -> str:
         pooled, answered = row.get("test_auroc"), row.get("test_auroc_answered")
         if pooled is None and answered is None:
             continue
-        shown = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
-        parts.append(f"the {_side(loss)} {shown(pooled)} ({shown(answered)} among the samples with an answer)")
+        parts.append(f"the {_side(loss)} {auroc_text(pooled)} ({auroc_text(answered)} among the samples with an "
+                     "answer)")
     if not parts:
         return ""
     return ("Test AUROC, the chance that an evaluator scores a right test solution above a wrong one (0.5: "
             f"chance): {'; '.join(parts)}.")
+
+
+def auroc_text(value: float | None) -> str:
+    """An AUROC as the report writes it: three decimals, or ``n/a`` when undefined (never 0)."""
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def _bracket(ci: list[float] | None) -> str:

@@ -24,7 +24,7 @@ from mathft.pipeline.config import PipelineConfig
 from mathft.pipeline.data_checks import stage_drops
 from mathft.grading import POLICIES, policy_name
 from mathft.pipeline.evaluation import SAMPLING_KEYS
-from mathft.pipeline.findings import caveats, comparison_rows, metric_label
+from mathft.pipeline.findings import auroc_text, caveats, comparison_rows, metric_label
 from mathft.pipeline.significance import RESAMPLES, comparisons, intervals, outcomes_of
 from mathft.selection.verdicts import STRATEGY_NAMES
 
@@ -212,17 +212,13 @@ def _evaluator_sections(report: dict[str, Any]) -> list[str]:
     lines += _table(["loss", "RR.All", f"RR.Top-{k} (RR.Maj{k})", f"Maj1@{n}", f"Pass@{n}", "val AUROC",
                      "test AUROC", "test AUROC, answered"],
                     [[loss, *[_acc(r, key) for key in _TABLE3_KEYS],
-                      *[_auroc_cell(r.get(key)) for key in ("val_auroc", "test_auroc", "test_auroc_answered")]]
+                      *[auroc_text(r.get(key)) for key in ("val_auroc", "test_auroc", "test_auroc_answered")]]
                      for loss, r in report["table3"].items()])
     for loss, t4 in report["table4"].items():
         lines += ["", f"## Table 4: selection strategies, {loss} evaluator (accuracy / evaluator cost, %)", "",
                   f"Intervals on the main row (K = {t4['k']}, N' = {t4['top_n']}).", ""]
         lines += _table(["K", "N'", *[LABELS[s] for s in STRATEGY_NAMES]], [_strategy_row(t4, r) for r in t4["rows"]])
     return lines
-
-
-def _auroc_cell(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
 
 
 def _strategy_row(t4: dict[str, Any], row: dict[str, Any]) -> list[str]:

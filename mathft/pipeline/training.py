@@ -276,6 +276,7 @@ def fit_multitask(module: Any, data: Any, *, hw: TrainerConfig, train: TrainConf
 
 def _run(trainer: Any, module: Any, data: Any, run_dir: Path, monitor: str) -> FitResult:
     from mathft.callbacks import ExportBestToHF
+    from mathft.callbacks.checkpointing import scalar_metrics
 
     last = run_dir / "checkpoints" / "last.ckpt"
     # The stage runner keeps the folder only for a restart with the same config and inputs: resume it.
@@ -288,7 +289,7 @@ def _run(trainer: Any, module: Any, data: Any, run_dir: Path, monitor: str) -> F
     export = next(c for c in trainer.callbacks if isinstance(c, ExportBestToHF))
     ckpt = getattr(module, "selection_callback", None) or trainer.checkpoint_callback
     best = ckpt.best_model_score if ckpt is not None else None
-    metrics = {k: _defined(v) for k, v in trainer.callback_metrics.items() if getattr(v, "numel", lambda: 1)() == 1}
+    metrics = scalar_metrics(trainer.callback_metrics)
     if monitor not in metrics:
         raise RuntimeError(f"validation never logged {monitor}; raise val_max_problems / val_fraction of this stage")
     # The exported weights are the selected checkpoint's: quote its validation, not the last one's.
