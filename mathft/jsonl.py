@@ -10,11 +10,24 @@ or a path that is not a regular file (a FIFO would block the reader forever).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["iter_jsonl", "loads_line", "check_regular_file"]
+__all__ = ["iter_jsonl", "loads_line", "check_regular_file", "json_number"]
+
+
+def json_number(value: Any) -> float | None:
+    """``float(value)``, or ``None`` when ``value`` is ``None``, NaN or infinite.
+
+    For metrics written to JSON: an undefined metric (an AUROC over one class is NaN) must stay undefined,
+    never read as a number, and JSON has no NaN.
+    """
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def loads_line(raw: str | bytes, where: str, error: type[Exception] = ValueError) -> Any:

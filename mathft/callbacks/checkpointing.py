@@ -21,6 +21,7 @@ from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
 from mathft.callbacks.preemption import Preempted, StopSignals
 from mathft.callbacks.rng import capture_rng, restore_rng
+from mathft.jsonl import json_number
 
 __all__ = ["TaskMetricCheckpoint", "scalar_metrics", "selection_key"]
 
@@ -57,8 +58,7 @@ def scalar_metrics(metrics: dict[str, Any]) -> dict[str, float | None]:
     for key, value in metrics.items():
         tensor = torch.as_tensor(value)
         if tensor.numel() == 1:
-            number = float(tensor.float())
-            kept[key] = number if math.isfinite(number) else None
+            kept[key] = json_number(tensor.float())
     return kept
 
 

@@ -12,7 +12,6 @@ differences (see :mod:`mathft.pipeline.significance`).
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import asdict
 from pathlib import Path
@@ -23,6 +22,7 @@ from mathft.pipeline.breakdown import Meta, breakdown_sections, breakdowns, per_
 from mathft.pipeline.config import PipelineConfig
 from mathft.pipeline.data_checks import stage_drops
 from mathft.grading import POLICIES, policy_name
+from mathft.jsonl import json_number
 from mathft.pipeline.evaluation import SAMPLING_KEYS
 from mathft.pipeline.findings import auroc_text, caveats, comparison_rows, metric_label
 from mathft.pipeline.significance import RESAMPLES, comparisons, intervals, outcomes_of
@@ -53,13 +53,6 @@ def _policy(metrics: dict[str, Any]) -> str:
     return metrics.get("grading_policy", "unrecorded")
 
 
-def _auroc(value: Any) -> float | None:
-    """An evaluator's AUROC, or ``None`` when it is undefined (missing, NaN): never 0."""
-    if value is None or not math.isfinite(float(value)):
-        return None
-    return float(value)
-
-
 def _evaluator_tables(config: PipelineConfig, markers: dict[str, dict[str, Any]], out: Path,
                       meta: Meta) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Table 3, Table 4 and the figure paths, one entry per evaluator loss."""
@@ -68,9 +61,9 @@ def _evaluator_tables(config: PipelineConfig, markers: dict[str, dict[str, Any]]
         marker = markers[f"rerank_{loss}"]
         m, block = marker["metrics"], outcomes_of(marker)
         table3[loss] = {**_pick(m, _TABLE3_KEYS), "grading_policy": _policy(m),
-                        "val_auroc": _auroc(markers[f"evaluator_{loss}"]["metrics"].get("val/auroc")),
-                        "test_auroc": _auroc(m.get("test_auroc")),
-                        "test_auroc_answered": _auroc(m.get("test_auroc_answered")),
+                        "val_auroc": json_number(markers[f"evaluator_{loss}"]["metrics"].get("val/auroc")),
+                        "test_auroc": json_number(m.get("test_auroc")),
+                        "test_auroc_answered": json_number(m.get("test_auroc_answered")),
                         "ci95": intervals(block, _TABLE3_KEYS, seed=config.seed),
                         **breakdowns(block, meta, _TABLE3_KEYS)}
         table4[loss] = {"k": m["k"], "top_n": m["top_n"], "grading_policy": _policy(m),

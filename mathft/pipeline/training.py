@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from mathft.pipeline.config import BackboneSection, TrainConfig, TrainerConfig
+from mathft.jsonl import json_number
 
 __all__ = ["WarmupCosine", "FitResult", "backbone_config", "fit", "fit_multitask", "generator_parts", "evaluator_parts",
            "multitask_parts", "prepare_evaluator_data"]
@@ -294,10 +295,5 @@ def _run(trainer: Any, module: Any, data: Any, run_dir: Path, monitor: str) -> F
         raise RuntimeError(f"validation never logged {monitor}; raise val_max_problems / val_fraction of this stage")
     # The exported weights are the selected checkpoint's: quote its validation, not the last one's.
     metrics.update(getattr(ckpt, "best_model_metrics", None) or {})
-    return FitResult(str(export.exported_to), str(export.source), None if best is None else _defined(best), metrics)
+    return FitResult(str(export.exported_to), str(export.source), json_number(best), metrics)
 
-
-def _defined(value: Any) -> float | None:
-    """``float(value)``, or ``None`` for NaN/inf: undefined, and JSON has no NaN (markers must stay valid JSON)."""
-    number = float(value)
-    return number if math.isfinite(number) else None
