@@ -275,12 +275,19 @@ class MultitaskConfig:
     Attributes:
         enabled: Run the stage.
         from_loss: The loss of the run's evaluator phase (``None``: the first of ``evaluator.losses``); that
-            phase trains with ``evaluator.train``'s settings, from the SSFT generator, inside this stage.
+            phase trains with ``evaluator.train``'s settings, from the SSFT generator.
+        reuse_evaluator: Take the evaluator phase from the ``evaluator_<from_loss>`` stage, which has trained
+            exactly that evaluator already (from the SSFT generator, on the same data, with the same settings
+            and seed), and fine-tune the final generator phase from its export: one evaluator fit fewer.
+            The phase then hands on its best checkpoint by ``val/rr_majK``, as the stage exports it, where one
+            fit hands on its last weights. Applies only with ``evaluator.init=generator``; otherwise, or when
+            ``False``, both phases run in one fit of a ``SequentialMultiTaskModule``.
         train: Fine-tuning settings of the final generator phase.
     """
 
     enabled: bool = True
     from_loss: str | None = None
+    reuse_evaluator: bool = True
     train: TrainConfig = field(default_factory=lambda: TrainConfig(lr=1e-3))
 
 

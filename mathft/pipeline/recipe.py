@@ -3,8 +3,9 @@
 data -> [backbone, scratch models only] -> [sample_test_fewshot_<style>, the base model's few-shot baseline]
 -> generator_<style> (SSFT, Table 2) -> sample_train (evaluator data) and sample_test_<style> ->
 evaluator_<loss> (Table 3) -> score_<loss> -> rerank_<loss> (Table 4, figures) -> multitask (generator ->
-evaluator -> generator, Sec. 3.3: the SSFT generator's evaluator and generator phases in one fit of a
-SequentialMultiTaskModule) -> sample_test_multitask (Table 7) -> report.
+evaluator -> generator, Sec. 3.3: the final generator phase fine-tuned from evaluator_<loss>'s export, or the
+SSFT generator's evaluator and generator phases in one fit of a SequentialMultiTaskModule) ->
+sample_test_multitask (Table 7) -> report.
 """
 
 from __future__ import annotations
@@ -27,18 +28,21 @@ def _backbone_path(ctx: StageContext, config: PipelineConfig) -> str:
     return str(config.backbone.name_or_path)
 
 
-def _train_generator(ctx: StageContext, config: PipelineConfig, style: str, train: Any) -> dict[str, Any]:
-    """SSFT from the configured (or scratch) backbone.
+def _train_generator(ctx: StageContext, config: PipelineConfig, style: str, train: Any,
+                     start_stage: str | None = None, key: str = "generator.train") -> dict[str, Any]:
+    """SSFT from the configured (or scratch) backbone, or from the export of the stage ``start_stage``.
 
-    The data is set up first: a training or validation set that would be empty fails here, before any step.
+    The data is set up first: a training or validation set that would be empty fails here, before any step,
+    naming ``key``, the config section of ``train``.
     """
     from mathft.pipeline.data_checks import prepare_generator_data
     from mathft.pipeline.training import backbone_config, fit, generator_parts
 
-    backbone = backbone_config(config.backbone, _backbone_path(ctx, config))
+    start = ctx.inputs[start_stage]["path"] if start_stage else _backbone_path(ctx, config)
+    backbone = backbone_config(config.backbone, start)
     files = ctx.inputs["data"]
     module, data = generator_parts(backbone, train, style, files["train_files"], files["test_files"], config.seed)
-    kept = prepare_generator_data(data, "generator.train", ctx.name)
+    kept = prepare_generator_data(data, key, ctx.name)
     result = fit(module, data, hw=config.trainer, train=train, run_dir=ctx.dir, tb_root=ctx.out / "tb",
                  name=ctx.name, monitor="val/pass@1", seed=config.seed)
     return {"outputs": {"path": result.export_dir, "checkpoint": result.checkpoint},
@@ -277,17 +281,37 @@ def _evaluator_stages(config: PipelineConfig) -> list[Stage]:
     return stages
 
 
+def _reuses_evaluator(config: PipelineConfig) -> bool:
+    """Whether the multi-task stage takes its evaluator phase from the ``evaluator_<loss>`` stage
+    (``multitask.reuse_evaluator``): only an evaluator started from the SSFT generator is that phase."""
+    return config.multitask.reuse_evaluator and config.evaluator.init == "generator"
+
+
+def _multitask_stage(config: PipelineConfig) -> Stage:
+    """Generator -> evaluator -> generator: the final generator phase from the evaluator stage's export, or both
+    phases in one sequential fit (:func:`_train_multitask`)."""
+    mt, style = config.multitask, config.primary_style
+    settings = {k: v for k, v in asdict(mt).items() if k != "reuse_evaluator"}
+    common = {"trainer": asdict(config.trainer), "seed": config.seed}
+    if _reuses_evaluator(config):
+        # The evaluator stage's own key and run id key its export: only the generator phase is this stage's.
+        run = partial(_train_generator, config=config, style=style, train=mt.train,
+                      start_stage=f"evaluator_{config.primary_loss}", key="multitask.train")
+        return Stage("multitask", run, ("data", f"evaluator_{config.primary_loss}"),
+                     {"multitask": settings, "reuses": f"evaluator_{config.primary_loss}", "style": style, **common},
+                     resumable=True, collective=True)
+    key = {"multitask": settings, "evaluator": _evaluator_key(config, with_init=False),
+           "loss": config.primary_loss, "k": config.rerank.k, **common}
+    return Stage("multitask", partial(_train_multitask, config=config), ("data", "sample_train", f"generator_{style}"),
+                 key, resumable=True,  # a restart resumes from its last.ckpt, in the phase it was in
+                 collective=True)
+
+
 def _multitask_stages(config: PipelineConfig) -> list[Stage]:
     if not config.multitask.enabled:
         return []
-    mt = config.multitask
-    key = {"multitask": asdict(mt), "evaluator": _evaluator_key(config, with_init=False),
-           "loss": config.primary_loss, "k": config.rerank.k, "trainer": asdict(config.trainer), "seed": config.seed}
     return [
-        Stage("multitask", partial(_train_multitask, config=config),
-              ("data", "sample_train", f"generator_{config.primary_style}"), key,
-              resumable=True,  # a restart resumes from its last.ckpt, in the phase it was in
-              collective=True),
+        _multitask_stage(config),
         Stage("sample_test_multitask", partial(_sample, config=config, model_stage="multitask", split="test"),
               ("data", "multitask"), asdict(config.sampling), resumable=True,
               hint="check sampling.*; a rerun resumes the store", collective=True),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mathft.pipeline import build_stages, load_config, run_pipeline
+from mathft.pipeline import StageError, build_stages, load_config, run_pipeline
 from mathft.selection.verdicts import STRATEGY_NAMES
 from tests.conftest import CONFIGS
 from tests.pipeline.test_report_intervals import ALL_COMPARISONS
@@ -42,18 +42,49 @@ def test_every_stage_runs_and_writes_its_marker(micro_run: tuple[Path, dict]) ->
         assert len(marker["config_hash"]) == 16
 
 
-def test_multitask_stage_is_one_sequential_fit_from_the_ssft_generator(micro_run: tuple[Path, dict]) -> None:
-    """The multitask stage runs the evaluator phase (4 steps, validated at its steps 2 and 4) and the generator
-    phase (2 steps) in one fit of a SequentialMultiTaskModule started from generator_math's export: one
-    last.ckpt, one best per phase, and hf from the generator phase's best."""
+def test_multitask_stage_fine_tunes_the_generator_phase_from_the_evaluator_stage(micro_run: tuple[Path, dict]) -> None:
+    """By default (``multitask.reuse_evaluator``) the evaluator phase is the ``evaluator_margin`` stage, already
+    trained from the SSFT generator: the stage runs only the generator phase (2 steps) from its export."""
+    import torch
+
+    out, markers = micro_run
+    marker = markers["multitask"]
+    assert marker["inputs"]["evaluator_margin"] == markers["evaluator_margin"]["run_id"]
+    assert "generator_math" not in marker["inputs"] and "sample_train" not in marker["inputs"]
+    checkpoints = out / "multitask" / "checkpoints"
+    assert not (checkpoints / "0_evaluator").exists()
+    best = Path(marker["outputs"]["checkpoint"])
+    assert torch.load(best, map_location="cpu", weights_only=False)["global_step"] == 2
+    assert (Path(marker["outputs"]["path"]) / "config.json").is_file()
+
+
+def test_multitask_data_errors_name_the_multitask_keys(micro_run: tuple[Path, dict], tmp_path: Path) -> None:
+    """The generator phase fine-tuned from the evaluator stage's export reads ``multitask.train``; its data
+    errors name that section, not ``generator.train``."""
+    out = tmp_path / "short"
+    shutil.copytree(micro_run[0], out)
+    with pytest.raises(StageError, match=r"stage 'multitask' failed.*raise multitask\.train\.max_length"):
+        run_pipeline(load_config(MICRO, ["multitask.train.max_length=12"]), out)
+
+
+def test_multitask_without_reuse_is_one_sequential_fit_from_the_ssft_generator(
+        micro_run: tuple[Path, dict], tmp_path: Path) -> None:
+    """``multitask.reuse_evaluator=false``: the stage runs the evaluator phase (4 steps, validated at its steps 2
+    and 4) and the generator phase (2 steps) in one fit of a SequentialMultiTaskModule started from
+    generator_math's export: one last.ckpt, one best per phase, and hf from the generator phase's best. Only
+    the multi-task stages rerun on a copy of the default run."""
     import torch
 
     from mathft.modules.sequential import saved_phase
 
-    out, markers = micro_run
+    out = tmp_path / "sequential"
+    shutil.copytree(micro_run[0], out)
+    markers = run_pipeline(load_config(MICRO, ["multitask.reuse_evaluator=false"]), out)
+    assert _ran(markers) == {"multitask", "sample_test_multitask", "report"}
     marker = markers["multitask"]
     assert marker["metrics"]["phase_starts"] == [0, 4]
     assert marker["inputs"]["generator_math"] == markers["generator_math"]["run_id"]
+    assert "evaluator_margin" not in marker["inputs"]
     checkpoints = out / "multitask" / "checkpoints"
     assert saved_phase(checkpoints / "last.ckpt") == {"phase": 1, "phase_starts": [0, 4],
                                                       "names": ["evaluator", "generator"]}
@@ -173,8 +204,6 @@ def test_changed_config_reruns_dependent_stages(micro_run: tuple[Path, dict]) ->
 
 
 def test_failing_stage_is_named(tmp_path: Path) -> None:
-    from mathft.pipeline import StageError
-
     config = load_config(MICRO, ["data.synthetic=false", "data.train_files=[absent.jsonl]",
                                  "data.test_files=[absent_test.jsonl]"])
     with pytest.raises(StageError, match="stage 'data' failed.*absent.jsonl"):
