@@ -101,7 +101,7 @@ def build_report(config: PipelineConfig, markers: dict[str, dict[str, Any]], out
             "n": config.sampling.num_samples, "k": config.rerank.k,
             "top_n": config.rerank.top_n, "primary_style": config.primary_style, "primary_loss": config.primary_loss,
             "table2": table2, "table2_fewshot": fewshot or None, "table3": table3, "table4": table4,
-            "table7": table7,
+            "table7": table7, "multitask_evaluator_phase": _evaluator_phase(markers),
             "significance": comparisons(config, markers), "figures": figures,
             "stage_seconds": timed, "skipped": [n for n, m in markers.items() if m.get("skipped")],
             "total_seconds": sum(timed.values()), "backbone_parameters": markers.get("backbone", {}).get(
@@ -188,6 +188,13 @@ def _distinct(row: dict[str, Any]) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def _evaluator_phase(markers: dict[str, dict[str, Any]]) -> str | None:
+    """The evaluator stage the multi-task stage started from (``multitask.reuse_evaluator``), read from what
+    ran; ``None`` for a sequential fit (its evaluator phase trained inside the stage) or no multi-task stage."""
+    inputs = markers.get("multitask", {}).get("inputs", {})
+    return next((name for name in inputs if name.startswith("evaluator_")), None)
+
+
 def _multitask_table(report: dict[str, Any]) -> list[str]:
     if not report["table7"]:
         return []
@@ -196,7 +203,10 @@ def _multitask_table(report: dict[str, Any]) -> list[str]:
     lines += _table(["generator", "Pass@1", f"Maj1@{n}", f"Pass@{n}"],
                     [[name, _acc(r, "pass@1"), _acc(r, "maj1@N"), _acc(r, "pass@N")]
                      for name, r in report["table7"].items()])
-    return [*lines, ""]
+    phase = report.get("multitask_evaluator_phase")
+    how = (f"the evaluator stage `{phase}` (the SSFT generator trained as an evaluator) fine-tuned again as a "
+           "generator" if phase else "one fit of an evaluator phase, from the SSFT generator, then a generator phase")
+    return [*lines, "", f"The multi-task generator is {how} (`multitask.train`).", ""]
 
 
 def _evaluator_sections(report: dict[str, Any]) -> list[str]:

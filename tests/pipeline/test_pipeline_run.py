@@ -56,6 +56,9 @@ def test_multitask_stage_fine_tunes_the_generator_phase_from_the_evaluator_stage
     best = Path(marker["outputs"]["checkpoint"])
     assert torch.load(best, map_location="cpu", weights_only=False)["global_step"] == 2
     assert (Path(marker["outputs"]["path"]) / "config.json").is_file()
+    # The report says how the multi-task generator was made.
+    assert json.loads((out / "report.json").read_text())["multitask_evaluator_phase"] == "evaluator_margin"
+    assert "The multi-task generator is the evaluator stage `evaluator_margin`" in (out / "report.md").read_text()
 
 
 def test_multitask_data_errors_name_the_multitask_keys(micro_run: tuple[Path, dict], tmp_path: Path) -> None:
@@ -94,6 +97,8 @@ def test_multitask_without_reuse_is_one_sequential_fit_from_the_ssft_generator(
     assert torch.load(generator_best, map_location="cpu", weights_only=False)["global_step"] == 6
     assert Path(marker["outputs"]["checkpoint"]) == generator_best
     assert (Path(marker["outputs"]["path"]) / "config.json").is_file()
+    assert json.loads((out / "report.json").read_text())["multitask_evaluator_phase"] is None
+    assert "The multi-task generator is one fit of an evaluator phase" in (out / "report.md").read_text()
 
 
 def test_report_has_every_table_and_figure(micro_run: tuple[Path, dict]) -> None:
