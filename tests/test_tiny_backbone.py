@@ -50,3 +50,44 @@ def test_data_backbone_refuses_bad_sizes_and_corpus(tmp_path: Path, capsys) -> N
     assert "--num-heads 4 must divide --hidden-size 10" in capsys.readouterr().err
     assert data_main(["backbone", "--out", str(tmp_path / "bb"), "--corpus", str(tmp_path / "none.jsonl")]) == 2
     assert "none.jsonl: no such file" in capsys.readouterr().err
+
+
+def _synthetic_texts(n: int = 200) -> list[str]:
+    from mathft.data.synthetic import corpus
+
+    return corpus(n, seed=0, families=["factored_linear"])
+
+
+def test_number_tokens_make_every_integer_below_it_one_token(tmp_path: Path) -> None:
+    """Numbers the corpus never holds are tokens too; longer digit runs split into chunks of three."""
+    from mathft.backbones.tiny import train_tokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(train_tokenizer(_synthetic_texts(), tmp_path / "tok",
+                                                                  vocab_size=1024, number_tokens=300)))
+    assert all(len(tokenizer.encode(str(n), add_special_tokens=False)) == 1 for n in range(300))
+    assert [tokenizer.decode([i]) for i in tokenizer.encode("7 \\cdot 13 = 91", add_special_tokens=False)] == \
+        ["7", " \\", "cdot", " ", "13", " =", " ", "91"]
+    pieces = [tokenizer.decode([i]) for i in tokenizer.encode("123456", add_special_tokens=False)]
+    assert "".join(pieces) == "123456" and len(pieces) >= 2 and all(len(p) <= 3 for p in pieces)
+    assert len(tokenizer.encode(" correct", add_special_tokens=False)) == 1
+
+
+def test_number_tokens_need_room_in_the_vocabulary(tmp_path: Path) -> None:
+    import pytest
+
+    from mathft.backbones.tiny import train_tokenizer
+
+    with pytest.raises(ValueError, match="integers below number_tokens=900.*raise vocab_size"):
+        train_tokenizer(_synthetic_texts(50), tmp_path / "tok", vocab_size=400, number_tokens=900)
+    with pytest.raises(ValueError, match="number_tokens must be >= 0"):
+        train_tokenizer(_synthetic_texts(50), tmp_path / "tok2", number_tokens=-1)
+
+
+def test_data_backbone_takes_number_tokens(tmp_path: Path) -> None:
+    from mathft.cli.data import main as data_main
+
+    assert data_main(["backbone", "--out", str(tmp_path / "bb"), "--vocab-size", "1024", "--number-tokens", "100",
+                      "--hidden-size", "16", "--num-heads", "2", "--num-layers", "1"]) == 0
+    tokenizer = AutoTokenizer.from_pretrained(str(tmp_path / "bb"))
+    assert len(tokenizer.encode("99", add_special_tokens=False)) == 1
+    assert len(tokenizer.encode("100", add_special_tokens=False)) == 2  # chunks of two digits below 100

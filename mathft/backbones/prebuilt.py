@@ -46,6 +46,8 @@ def build_key(scratch: Any, data_seed: int, families: Sequence[str] | None) -> d
     """
     settings = asdict(scratch)
     settings.pop("prebuilt", None)
+    if not settings.get("number_tokens"):
+        settings.pop("number_tokens", None)  # off: the key of builds shipped before the setting existed
     return {"scratch": settings, "data_seed": data_seed, "families": list(families) if families else None}
 
 

@@ -19,6 +19,13 @@ VERDICT_WORDS = ("correct", "incorrect")
 _EVALUATOR_SENTENCE = "The above candidate solution is {word}"
 
 
+def _number_lines(number_tokens: int, repeats: int = 50) -> list[str]:
+    """The integers below ``number_tokens``, one line of them ``repeats`` times: often enough that BPE
+    merges every one into a token (a corpus holds only the numbers its problems use)."""
+    line = " ".join(str(n) for n in range(number_tokens))
+    return [line] * repeats
+
+
 def _with_verdict_words(texts: Iterable[str], repeats: int) -> Iterator[str]:
     yield from texts
     for _ in range(repeats):
@@ -27,32 +34,43 @@ def _with_verdict_words(texts: Iterable[str], repeats: int) -> Iterator[str]:
             yield word
 
 
-def train_tokenizer(texts: Iterable[str], out_dir: str | Path, vocab_size: int = 512) -> Path:
+def train_tokenizer(texts: Iterable[str], out_dir: str | Path, vocab_size: int = 512, number_tokens: int = 0) -> Path:
     """Train a byte-level BPE tokenizer and save it as a ``PreTrainedTokenizerFast`` directory.
 
-    Digits are split one per token (a known help for arithmetic in small models), and the words
+    Digits are split one per token by default. With ``number_tokens`` every integer below it is one token
+    instead, as in the tokenizers of Llama 3 or GPT-4 (which give each run of up to three digits its own
+    token): digit runs are split into chunks of at most as many digits as ``number_tokens - 1`` has, and
+    the integers are added to the corpus so that BPE merges each into one token. The words
     ``correct``/``incorrect`` are guaranteed single tokens, with and without a leading space.
 
     Args:
         texts: Training corpus (problems and solutions).
         out_dir: Directory to write; loadable with ``AutoTokenizer.from_pretrained(out_dir)``.
         vocab_size: Target vocabulary size (at least 300: 256 bytes plus specials and merges).
+        number_tokens: Integers ``0 .. number_tokens - 1`` become single tokens; 0 splits every digit.
 
     Returns:
         ``out_dir`` as a ``Path``.
 
     Raises:
-        ValueError: If the trained vocabulary could not hold the verdict words as single tokens.
+        ValueError: If ``number_tokens`` is negative, or the trained vocabulary could not hold the verdict
+            words or the integers below ``number_tokens`` as single tokens.
     """
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
     if vocab_size < 300:
         raise ValueError(f"vocab_size must be at least 300, got {vocab_size}")
+    if number_tokens < 0:
+        raise ValueError(f"number_tokens must be >= 0, got {number_tokens}")
     tokenizer = Tokenizer(models.BPE())
-    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
-        [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
-    )
+    if number_tokens:
+        chunk = len(str(number_tokens - 1))
+        digits = pre_tokenizers.Split(Regex(rf"\d{{1,{chunk}}}"), behavior="isolated")
+        texts = [*texts, *_number_lines(number_tokens)]
+    else:
+        digits = pre_tokenizers.Digits(individual_digits=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence([digits, pre_tokenizers.ByteLevel(add_prefix_space=False)])
     tokenizer.decoder = decoders.ByteLevel()
     tokenizer.post_processor = processors.ByteLevel(trim_offsets=False)
     trainer = trainers.BpeTrainer(
@@ -69,6 +87,10 @@ def train_tokenizer(texts: Iterable[str], out_dir: str | Path, vocab_size: int =
             ids = fast.encode(form, add_special_tokens=False)
             if len(ids) != 1:
                 raise ValueError(f"tokenizer split verdict word {form!r} into {len(ids)} tokens; raise vocab_size")
+    split = [n for n in range(number_tokens) if len(fast.encode(str(n), add_special_tokens=False)) != 1]
+    if split:
+        raise ValueError(f"tokenizer split {len(split)} integers below number_tokens={number_tokens} (e.g. "
+                         f"{split[0]}) into several tokens; raise vocab_size")
     out = Path(out_dir)
     fast.save_pretrained(out)
     return out
@@ -127,12 +149,13 @@ def build_tiny_causal_lm(
     return out
 
 
-def write_tiny_backbone(texts: Iterable[str], out_dir: str | Path, *, vocab_size: int = 512, **model_kwargs) -> Path:
+def write_tiny_backbone(texts: Iterable[str], out_dir: str | Path, *, vocab_size: int = 512, number_tokens: int = 0,
+                        **model_kwargs) -> Path:
     """Train a tokenizer on ``texts`` and write a tiny model plus tokenizer into one directory.
 
     Returns:
         ``out_dir``, loadable by both ``AutoTokenizer`` and ``AutoModelForCausalLM``.
     """
     out = Path(out_dir)
-    train_tokenizer(texts, out / "tokenizer", vocab_size=vocab_size)
+    train_tokenizer(texts, out / "tokenizer", vocab_size=vocab_size, number_tokens=number_tokens)
     return build_tiny_causal_lm(out / "tokenizer", out, **model_kwargs)

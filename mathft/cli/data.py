@@ -67,6 +67,9 @@ def _backbone_parser(commands: argparse._SubParsersAction) -> None:
     backbone.add_argument("--corpus", nargs="+", metavar="PATH",
                           help="training problems for the tokenizer (MATH folder, PRM800K or JSONL files)")
     backbone.add_argument("--vocab-size", type=int_range(300), default=512, help="BPE vocabulary (default 512)")
+    backbone.add_argument("--number-tokens", type=int_range(0), default=0, metavar="N",
+                          help="make every integer below N one token, as Llama 3's tokenizer does up to 999 "
+                               "(default 0: every digit its own token)")
     backbone.add_argument("--hidden-size", type=int_range(1), default=64, help="model width (default 64)")
     backbone.add_argument("--num-layers", type=int_range(1), default=2, help="decoder layers (default 2)")
     backbone.add_argument("--num-heads", type=int_range(1), default=4, help="attention heads (default 4)")
@@ -144,7 +147,8 @@ def _backbone(args: argparse.Namespace) -> int:
     try:
         check_output_dir(args.out)
         texts = _corpus(args)
-        out = write_tiny_backbone(texts, args.out, vocab_size=args.vocab_size, hidden_size=args.hidden_size,
+        out = write_tiny_backbone(texts, args.out, vocab_size=args.vocab_size, number_tokens=args.number_tokens,
+                                  hidden_size=args.hidden_size,
                                   num_layers=args.num_layers, num_heads=args.num_heads,
                                   max_position_embeddings=args.max_position_embeddings, seed=args.seed)
     except (ValueError, OSError) as err:

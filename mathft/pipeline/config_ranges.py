@@ -61,6 +61,7 @@ def _scratch_checks(scratch: Any) -> Iterator[tuple[str, Any, Callable[[Any], st
     for name in _SCRATCH_AT_LEAST_1:
         yield f"backbone.scratch.{name}", getattr(scratch, name), lambda v: int_problem(v, 1)
     yield "backbone.scratch.intermediate_size", scratch.intermediate_size, _optional(lambda v: int_problem(v, 1))
+    yield "backbone.scratch.number_tokens", scratch.number_tokens, lambda v: int_problem(v, 0)
     yield "backbone.scratch.drill_steps", scratch.drill_steps, lambda v: int_problem(v, 0)
     yield "backbone.scratch.drill_lr", scratch.drill_lr, lambda v: float_problem(v, 0, low_open=True)
     yield "backbone.scratch.drill_batch_size", scratch.drill_batch_size, lambda v: int_problem(v, 1)

@@ -128,7 +128,7 @@ def build_scratch_backbone(model_dir: Path, config: ScratchModelConfig, data_see
         texts, source = corpus(config.corpus_problems, seed=data_seed, families=families), "the synthetic task"
     model_dir = write_tiny_backbone(
         texts, model_dir,
-        vocab_size=config.vocab_size,
+        vocab_size=config.vocab_size, number_tokens=config.number_tokens,
         hidden_size=config.hidden_size, num_layers=config.num_layers, num_heads=config.num_heads,
         intermediate_size=config.intermediate_size,
     )

@@ -239,13 +239,16 @@ def _generator_stages(config: PipelineConfig) -> list[Stage]:
 
 
 def _backbone_key(config: PipelineConfig) -> dict[str, Any]:
-    """The backbone section as a stage key, without the judging drill's keys while it is off (runs written
-    before those keys existed stay finished) and without ``prebuilt``, which says where the backbone comes
-    from, not what it is (a shipped build has exactly the run's settings)."""
+    """The backbone section as a stage key, without the judging drill's keys while it is off and without
+    ``number_tokens`` at 0 (runs written before those keys existed stay finished), and without
+    ``prebuilt``, which says where the backbone comes from, not what it is (a shipped build has exactly the
+    run's settings)."""
     section = asdict(config.backbone)
     scratch = section.get("scratch")
     if scratch is not None:
         del scratch["prebuilt"]
+        if not scratch["number_tokens"]:
+            del scratch["number_tokens"]
         if not scratch["judge_steps"]:
             del scratch["judge_steps"], scratch["judge_lr"]
     return section

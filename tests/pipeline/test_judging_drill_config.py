@@ -22,6 +22,7 @@ def test_the_judging_drill_is_off_by_default_and_then_leaves_every_stage_key_as_
     assert config.backbone.scratch.judge_steps == 0
     before = asdict(config.backbone)
     del before["scratch"]["judge_steps"], before["scratch"]["judge_lr"], before["scratch"]["prebuilt"]
+    del before["scratch"]["number_tokens"]  # off too (its own test below)
     backbone = next(s for s in build_stages(config) if s.name == "backbone")
     assert config_hash(backbone.config) == config_hash({"backbone": before, "families": config.data.families})
     assert _keys() == _keys("backbone.scratch.judge_lr=0.002")  # the rate of a drill that does not run
@@ -54,3 +55,24 @@ def test_the_backbone_stage_runs_both_drills_and_records_their_losses(tmp_path) 
     metrics = result["metrics"]
     assert metrics["drill_loss"] > 0 and metrics["judge_loss"] > 0
     assert (Path(result["outputs"]["path"]) / "model.safetensors").exists()
+
+
+def test_number_tokens_off_leaves_the_backbone_key_as_before_and_on_rebuilds() -> None:
+    """``backbone.scratch.number_tokens``: 0 (digits one per token) keeps earlier runs finished."""
+    config = load_config(MICRO)
+    assert config.backbone.scratch.number_tokens == 0
+    backbone = next(s for s in build_stages(config) if s.name == "backbone")
+    assert "number_tokens" not in backbone.config["backbone"]["scratch"]
+    off, on = _keys(), _keys("backbone.scratch.number_tokens=100")
+    assert on["backbone"] != off["backbone"] and on["generator_math"] != off["generator_math"]
+    with pytest.raises(ConfigError, match=r"backbone\.scratch\.number_tokens"):
+        load_config(MICRO, ["backbone.scratch.number_tokens=-5"])
+
+
+def test_a_shipped_build_key_has_number_tokens_only_when_on() -> None:
+    from mathft.backbones.prebuilt import build_key
+
+    config = load_config(MICRO)
+    assert "number_tokens" not in build_key(config.backbone.scratch, 0, None)["scratch"]
+    config = load_config(MICRO, ["backbone.scratch.number_tokens=300"])
+    assert build_key(config.backbone.scratch, 0, None)["scratch"]["number_tokens"] == 300
