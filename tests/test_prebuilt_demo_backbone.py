@@ -28,8 +28,9 @@ def test_the_demo_config_has_a_shipped_build_with_its_exact_settings(shipped) ->
 @pytest.mark.usefixtures("one_thread")
 def test_the_shipped_backbone_writes_the_checks_products(shipped) -> None:
     """Greedy completions of fresh checks (a seed the build never used) up to ``c - a \\cdot s = c - ``:
-    the drill's facts. Measured on these 60 (2026-12-01): the digit-per-token build shipped before 37, the
-    demo's SSFT generator fine-tuned from it 19, a backbone of the same size that was not drilled 0."""
+    the drill's facts. Measured on these 60 (2026-12-01): the shipped build 56 (numbers as tokens, judging
+    drill with writing replay); the digit-per-token build shipped before it 37, the SSFT generator
+    fine-tuned from that one 19, a backbone of the same size that was not drilled 0."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
