@@ -61,6 +61,8 @@ def test_the_shipped_backbone_judges_checks(shipped) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from torchmetrics.functional.classification import binary_auroc
+
     from mathft.backbones.drill import judged_check
     from mathft.modules.verdict import verdict_tokens
 
@@ -78,8 +80,6 @@ def test_the_shipped_backbone_judges_checks(shipped) -> None:
     with torch.no_grad():
         logits = model(**batch).logits
     last = logits[torch.arange(len(texts)), batch.attention_mask.sum(1) - 1]
-    scores = (last[:, tokens.correct[0]] - last[:, tokens.incorrect[0]]).tolist()
-    pos = [s for s, ok in zip(scores, right) if ok]
-    neg = [s for s, ok in zip(scores, right) if not ok]
-    auroc = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / (len(pos) * len(neg))
+    scores = last[:, tokens.correct[0]] - last[:, tokens.incorrect[0]]
+    auroc = float(binary_auroc(scores, torch.tensor(right, dtype=torch.long)))
     assert auroc >= 0.7, f"verdict AUROC {auroc:.3f} on fresh checks"

@@ -29,7 +29,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PREBUILT_DIR", "build_key", "find_prebuilt", "copy_prebuilt", "save_prebuilt", "build", "main"]
+__all__ = ["PREBUILT_DIR", "build_key", "scratch_settings", "find_prebuilt", "copy_prebuilt", "save_prebuilt", "build",
+           "main"]
 
 PREBUILT_DIR = Path(__file__).resolve().parent / "prebuilt"
 _BUILD_FILE = "build.json"
@@ -44,11 +45,19 @@ def build_key(scratch: Any, data_seed: int, families: Sequence[str] | None) -> d
         data_seed: ``data.seed``: it seeds the tokenizer's corpus and both drills.
         families: ``data.families``: the corpus's families (``None``: all).
     """
+    return {"scratch": scratch_settings(scratch), "data_seed": data_seed,
+            "families": list(families) if families else None}
+
+
+def scratch_settings(scratch: Any) -> dict[str, Any]:
+    """The ``backbone.scratch`` settings that decide what a build is, for the keys that name it (this module's
+    and the pipeline's backbone stage): without ``prebuilt``, which says where it comes from, and without
+    ``number_tokens`` while it is 0, so that builds and runs made before the setting existed keep their key."""
     settings = asdict(scratch)
     settings.pop("prebuilt", None)
     if not settings.get("number_tokens"):
-        settings.pop("number_tokens", None)  # off: the key of builds shipped before the setting existed
-    return {"scratch": settings, "data_seed": data_seed, "families": list(families) if families else None}
+        settings.pop("number_tokens", None)
+    return settings
 
 
 def _digest(path: Path) -> str:

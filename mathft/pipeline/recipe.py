@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from mathft.backbones.prebuilt import scratch_settings
 from mathft.pipeline import dist
 from mathft.pipeline.config import PipelineConfig
 from mathft.pipeline.stages import Stage, StageContext, run_stages
@@ -244,11 +245,8 @@ def _backbone_key(config: PipelineConfig) -> dict[str, Any]:
     ``prebuilt``, which says where the backbone comes from, not what it is (a shipped build has exactly the
     run's settings)."""
     section = asdict(config.backbone)
-    scratch = section.get("scratch")
-    if scratch is not None:
-        del scratch["prebuilt"]
-        if not scratch["number_tokens"]:
-            del scratch["number_tokens"]
+    if config.backbone.scratch is not None:
+        scratch = section["scratch"] = scratch_settings(config.backbone.scratch)
         if not scratch["judge_steps"]:
             del scratch["judge_steps"], scratch["judge_lr"]
     return section
